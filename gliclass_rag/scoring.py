@@ -1,0 +1,136 @@
+"""The hot path: planned sequences -> length-sorted padded batches -> model -> one logit per (text, label).
+
+Batches are sorted by length (then results restored to input order), padding is masked everywhere, so a text's
+logits do not depend on what else is in its batch. Bi-encoder label embeddings are computed once per label text and
+cached, so thousands of labels cost one text pass.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from .inputs import ChunkingOptions, InputBuilder, PlannedSequence, Request
+from .modeling.model import GLiClassModel
+from .modeling.network import ModelBatch
+
+__all__ = ["ScoringEngine"]
+
+LABEL_CACHE_SIZE = 200_000
+LABEL_BATCH = 256
+
+
+class ScoringEngine:
+    def __init__(
+        self,
+        model: GLiClassModel,
+        builder: InputBuilder,
+        *,
+        pad_token_id: int,
+        label_tokenizer: Any | None = None,
+        label_max_length: int = 128,
+    ) -> None:
+        self.model = model
+        self.builder = builder
+        self.pad_token_id = pad_token_id
+        self.label_tokenizer = label_tokenizer
+        self.label_max_length = label_max_length
+        self.uses_label_encoder = model.model.architecture.uses_label_encoder
+        self._label_cache: OrderedDict[str, torch.Tensor] = OrderedDict()
+
+    def clear_label_cache(self) -> None:
+        """Forget cached label embeddings (call after changing the model's weights, device or dtype)."""
+        self._label_cache.clear()
+
+    @property
+    def device(self) -> torch.device:
+        return self.model.device
+
+    def _to_device(self, tensor: torch.Tensor) -> torch.Tensor:
+        if self.device.type == "cuda":
+            return tensor.pin_memory().to(self.device, non_blocking=True)
+        return tensor.to(self.device)
+
+    # --- bi-encoder labels --------------------------------------------------------------------------------
+    def label_embeddings(self, labels: Sequence[str]) -> torch.Tensor:
+        """(N, D) embeddings of label texts from the label encoder, cached per text."""
+        missing = [label for label in dict.fromkeys(labels) if label not in self._label_cache]
+        for start in range(0, len(missing), LABEL_BATCH):
+            chunk = missing[start : start + LABEL_BATCH]
+            assert self.label_tokenizer is not None
+            encoded = self.label_tokenizer(
+                chunk, truncation=True, max_length=self.label_max_length, padding="longest", return_tensors="pt"
+            )
+            with torch.inference_mode():
+                vectors = self.model.encode_labels(
+                    self._to_device(encoded["input_ids"]), self._to_device(encoded["attention_mask"])
+                )
+            for label, vector in zip(chunk, vectors, strict=True):
+                self._label_cache[label] = vector
+                if len(self._label_cache) > LABEL_CACHE_SIZE:
+                    self._label_cache.popitem(last=False)
+        return torch.stack([self._label_cache[label] for label in labels])
+
+    # --- sequences ----------------------------------------------------------------------------------------
+    def _batch(self, sequences: Sequence[PlannedSequence], requests: Sequence[Request]) -> ModelBatch:
+        longest = max(len(s.input_ids) for s in sequences)
+        ids = torch.full((len(sequences), longest), self.pad_token_id, dtype=torch.long)  # (B, L)
+        mask = torch.zeros((len(sequences), longest), dtype=torch.long)  # (B, L)
+        for row, sequence in enumerate(sequences):
+            ids[row, : len(sequence.input_ids)] = torch.tensor(sequence.input_ids, dtype=torch.long)
+            mask[row, : len(sequence.input_ids)] = 1
+        num_slots = max(len(s.labels) for s in sequences)
+        if not self.uses_label_encoder:
+            return ModelBatch(self._to_device(ids), self._to_device(mask), num_slots)
+        names = [[self.builder.label_text(requests[s.request].labels[i]) for i in s.labels] for s in sequences]
+        unique = list(dict.fromkeys(name for row in names for name in row))
+        table = self.label_embeddings(unique)  # (N, D)
+        position = {name: i for i, name in enumerate(unique)}
+        index = torch.zeros((len(sequences), num_slots), dtype=torch.long)  # (B, C)
+        label_mask = torch.zeros((len(sequences), num_slots), dtype=torch.bool)  # (B, C)
+        for row, row_names in enumerate(names):
+            index[row, : len(row_names)] = torch.tensor([position[n] for n in row_names], dtype=torch.long)
+            label_mask[row, : len(row_names)] = True
+        label_embeddings = table[self._to_device(index)]  # (B, C, D)
+        return ModelBatch(
+            self._to_device(ids), self._to_device(mask), num_slots, label_embeddings, self._to_device(label_mask)
+        )
+
+    def logits(self, requests: Sequence[Request], *, chunking: ChunkingOptions, batch_size: int) -> list[np.ndarray]:
+        """One float64 logit per label of every request, windows aggregated as ``chunking`` says."""
+        planned = self.builder.plan(requests, chunking)
+        order = sorted(range(len(planned)), key=lambda i: -len(planned[i].input_ids))
+        per_sequence: list[np.ndarray] = [np.empty(0)] * len(planned)
+        with torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                rows = order[start : start + batch_size]
+                batch = self._batch([planned[i] for i in rows], requests)
+                logits = self.model(batch).logits.float().cpu().numpy()  # (B, C)
+                for row, index in enumerate(rows):
+                    per_sequence[index] = logits[row, : len(planned[index].labels)].astype(np.float64)
+        return self._aggregate(requests, planned, per_sequence, chunking)
+
+    @staticmethod
+    def _aggregate(
+        requests: Sequence[Request],
+        planned: Sequence[PlannedSequence],
+        per_sequence: Sequence[np.ndarray],
+        chunking: ChunkingOptions,
+    ) -> list[np.ndarray]:
+        use_max = chunking.window_aggregation == "max"
+        totals = [np.full(len(r.labels), -np.inf if use_max else 0.0) for r in requests]
+        counts = [np.zeros(len(r.labels)) for r in requests]
+        for sequence, values in zip(planned, per_sequence, strict=True):
+            where = np.asarray(sequence.labels, dtype=np.int64)
+            if use_max:
+                totals[sequence.request][where] = np.maximum(totals[sequence.request][where], values)
+            else:
+                totals[sequence.request][where] += values
+            counts[sequence.request][where] += 1
+        if use_max:
+            return totals
+        return [total / np.maximum(count, 1) for total, count in zip(totals, counts, strict=True)]
