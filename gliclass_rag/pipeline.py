@@ -11,6 +11,7 @@ from typing import Any, overload
 import numpy as np
 import torch
 
+from .calibration import Calibration
 from .errors import CheckpointError, InvalidInputError
 from .inputs import ChunkingOptions, InputBuilder, Request
 from .modeling.checkpoint import resolve_checkpoint
@@ -119,6 +120,7 @@ class ZeroShotClassifier:
         )
         pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else (config.pad_token_id or 0)
         self._engine = ScoringEngine(model, builder, pad_token_id=int(pad), label_tokenizer=label_tokenizer)
+        self._calibration = Calibration.from_dict(config.rag.get("calibration"))
 
     # --- construction -------------------------------------------------------------------------------------
     @classmethod
@@ -184,6 +186,25 @@ class ZeroShotClassifier:
     def device(self) -> torch.device:
         return self.model.device
 
+    @property
+    def engine(self) -> ScoringEngine:
+        """The batching/scoring engine (for the training and benchmark code of this package)."""
+        return self._engine
+
+    @property
+    def calibration(self) -> Calibration:
+        return self._calibration
+
+    def with_calibration(self, calibration: Calibration) -> ZeroShotClassifier:
+        """Use ``calibration`` from now on (saved with the model by :meth:`save_pretrained`); returns self."""
+        if not isinstance(calibration, Calibration):
+            raise InvalidInputError(f"calibration must be a Calibration, not {type(calibration).__name__}")
+        self._calibration = calibration
+        self.model.config = self.model.config.replace(
+            rag={**self.model.config.rag, "calibration": calibration.to_dict()}
+        )
+        return self
+
     def to(
         self, device: str | torch.device | None = None, dtype: str | torch.dtype | None = None
     ) -> ZeroShotClassifier:
@@ -198,6 +219,7 @@ class ZeroShotClassifier:
         if not isinstance(multi_label, bool):
             raise InvalidInputError(f"multi_label must be True or False, but got {multi_label!r}")
         logits = self._engine.logits(requests, chunking=self.chunking, batch_size=batch_size)
+        logits = [self._calibration.apply(row, r.labels) for row, r in zip(logits, requests, strict=True)]
         if multi_label:
             return [1.0 / (1.0 + np.exp(-row)) for row in logits]
         return [np.exp(row - row.max()) / np.exp(row - row.max()).sum() for row in logits]

@@ -8,7 +8,7 @@ cached, so thousands of labels cost one text pass.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,7 @@ from .inputs import ChunkingOptions, InputBuilder, PlannedSequence, Request
 from .modeling.model import GLiClassModel
 from .modeling.network import ModelBatch
 
-__all__ = ["ScoringEngine"]
+__all__ = ["ScoringEngine", "collate"]
 
 LABEL_CACHE_SIZE = 200_000
 LABEL_BATCH = 256
@@ -51,8 +51,6 @@ class ScoringEngine:
         return self.model.device
 
     def _to_device(self, tensor: torch.Tensor) -> torch.Tensor:
-        if self.device.type == "cuda":
-            return tensor.pin_memory().to(self.device, non_blocking=True)
         return tensor.to(self.device)
 
     # --- bi-encoder labels --------------------------------------------------------------------------------
@@ -77,27 +75,13 @@ class ScoringEngine:
 
     # --- sequences ----------------------------------------------------------------------------------------
     def _batch(self, sequences: Sequence[PlannedSequence], requests: Sequence[Request]) -> ModelBatch:
-        longest = max(len(s.input_ids) for s in sequences)
-        ids = torch.full((len(sequences), longest), self.pad_token_id, dtype=torch.long)  # (B, L)
-        mask = torch.zeros((len(sequences), longest), dtype=torch.long)  # (B, L)
-        for row, sequence in enumerate(sequences):
-            ids[row, : len(sequence.input_ids)] = torch.tensor(sequence.input_ids, dtype=torch.long)
-            mask[row, : len(sequence.input_ids)] = 1
-        num_slots = max(len(s.labels) for s in sequences)
-        if not self.uses_label_encoder:
-            return ModelBatch(self._to_device(ids), self._to_device(mask), num_slots)
-        names = [[self.builder.label_text(requests[s.request].labels[i]) for i in s.labels] for s in sequences]
-        unique = list(dict.fromkeys(name for row in names for name in row))
-        table = self.label_embeddings(unique)  # (N, D)
-        position = {name: i for i, name in enumerate(unique)}
-        index = torch.zeros((len(sequences), num_slots), dtype=torch.long)  # (B, C)
-        label_mask = torch.zeros((len(sequences), num_slots), dtype=torch.bool)  # (B, C)
-        for row, row_names in enumerate(names):
-            index[row, : len(row_names)] = torch.tensor([position[n] for n in row_names], dtype=torch.long)
-            label_mask[row, : len(row_names)] = True
-        label_embeddings = table[self._to_device(index)]  # (B, C, D)
-        return ModelBatch(
-            self._to_device(ids), self._to_device(mask), num_slots, label_embeddings, self._to_device(label_mask)
+        return collate(
+            sequences,
+            requests,
+            pad_token_id=self.pad_token_id,
+            label_text=self.builder.label_text,
+            label_table=self.label_embeddings if self.uses_label_encoder else None,
+            device=self.device,
         )
 
     def logits(self, requests: Sequence[Request], *, chunking: ChunkingOptions, batch_size: int) -> list[np.ndarray]:
@@ -134,3 +118,38 @@ class ScoringEngine:
         if use_max:
             return totals
         return [total / np.maximum(count, 1) for total, count in zip(totals, counts, strict=True)]
+
+
+def collate(
+    sequences: Sequence[PlannedSequence],
+    requests: Sequence[Request],
+    *,
+    pad_token_id: int,
+    label_text: Callable[[str], str],
+    label_table: Callable[[list[str]], torch.Tensor] | None,
+    device: torch.device,
+) -> ModelBatch:
+    """Pad planned sequences into a ModelBatch; bi-encoders get label embeddings from ``label_table``."""
+    longest = max(len(s.input_ids) for s in sequences)
+    ids = torch.full((len(sequences), longest), pad_token_id, dtype=torch.long)  # (B, L)
+    mask = torch.zeros((len(sequences), longest), dtype=torch.long)  # (B, L)
+    for row, sequence in enumerate(sequences):
+        ids[row, : len(sequence.input_ids)] = torch.tensor(sequence.input_ids, dtype=torch.long)
+        mask[row, : len(sequence.input_ids)] = 1
+    num_slots = max(len(s.labels) for s in sequences)
+    pinned = device.type == "cuda"
+    ids = (ids.pin_memory() if pinned else ids).to(device, non_blocking=pinned)
+    mask = (mask.pin_memory() if pinned else mask).to(device, non_blocking=pinned)
+    if label_table is None:
+        return ModelBatch(ids, mask, num_slots)
+    names = [[label_text(requests[s.request].labels[i]) for i in s.labels] for s in sequences]
+    unique = list(dict.fromkeys(name for row in names for name in row))
+    table = label_table(unique)  # (N, D)
+    position = {name: i for i, name in enumerate(unique)}
+    index = torch.zeros((len(sequences), num_slots), dtype=torch.long)  # (B, C)
+    label_mask = torch.zeros((len(sequences), num_slots), dtype=torch.bool)  # (B, C)
+    for row, row_names in enumerate(names):
+        index[row, : len(row_names)] = torch.tensor([position[n] for n in row_names], dtype=torch.long)
+        label_mask[row, : len(row_names)] = True
+    label_embeddings = table[index.to(table.device)]  # (B, C, D)
+    return ModelBatch(ids, mask, num_slots, label_embeddings, label_mask.to(device))

@@ -87,16 +87,26 @@ def read_weights(directory: Path, *, device: str | torch.device = "cpu") -> dict
 def write_weights(
     weights: Mapping[str, torch.Tensor], path: Path, *, metadata: Mapping[str, str] | None = None
 ) -> Path:
-    """Write tensors to safetensors; tensors sharing storage (tied weights) are written once."""
-    seen: dict[tuple[int, int, tuple[int, ...]], str] = {}
+    """Write tensors to safetensors.
+
+    Weights tied inside one module (a T5 backbone's ``shared`` and ``embed_tokens``) are written once, as
+    transformers does; a backbone shared between ``model.encoder_model`` and ``model.label_encoder`` is written
+    under both names, so that any loader (the reference included) finds every key.
+    """
+    seen: set[tuple[str, int, int, tuple[int, ...]]] = set()
+    pointers: set[int] = set()
     tensor: torch.Tensor
     unique: dict[str, torch.Tensor] = {}
     for key, tensor in weights.items():
-        identity = (tensor.untyped_storage().data_ptr(), int(tensor.storage_offset()), tuple(tensor.shape))
-        if identity in seen:
+        module = ".".join(key.split(".")[:2])
+        pointer = tensor.untyped_storage().data_ptr()
+        storage = (module, pointer, int(tensor.storage_offset()), tuple(tensor.shape))
+        if storage in seen:
             continue
-        seen[identity] = key
-        unique[key] = tensor.detach().contiguous().cpu()
+        out = tensor.detach().cpu()
+        unique[key] = (out.clone() if pointer in pointers else out).contiguous()  # safetensors refuses shared storage
+        seen.add(storage)
+        pointers.add(pointer)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".partial")
     save_file(unique, str(tmp), metadata={"format": "pt", **(metadata or {})})

@@ -7,11 +7,13 @@ Attribute names are the reference checkpoints' keys.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 import torch
 from torch import nn
+from transformers import PretrainedConfig
 
 from .encoder import build_backbone, run_backbone
 from .layers import BiLSTM, FeaturesProjector, LayerwiseAttention
@@ -57,7 +59,7 @@ class GLiClassNetwork(nn.Module):
         self.architecture = ARCHITECTURES.get(config.architecture_type)
         enc_hidden = config.encoder_hidden_size
         hidden = int(config.hidden_size or enc_hidden)
-        self.encoder_model = build_backbone(config.encoder_config, initialize=initialize)
+        self.encoder_model = build_backbone(_with_vocab(config), initialize=initialize)
         act = config.projector_hidden_act
         self.text_projector = FeaturesProjector(enc_hidden, hidden, enc_hidden, act, config.dropout)
         self.classes_projector = FeaturesProjector(enc_hidden, hidden, enc_hidden, act, config.dropout)
@@ -160,3 +162,13 @@ class GLiClassNetwork(nn.Module):
 
     def scale(self, logits: torch.Tensor) -> torch.Tensor:
         return logits * self.logit_scale.to(logits.dtype)
+
+
+def _with_vocab(config: GLiClassConfig) -> PretrainedConfig:
+    """The backbone config, with the embedding rows the GLiClass config asks for (the three markers added)."""
+    encoder_config = config.encoder_config
+    if config.vocab_size is None or encoder_config.get_text_config().vocab_size == config.vocab_size:
+        return encoder_config
+    resized = copy.deepcopy(encoder_config)  # the caller's config object is never modified
+    resized.get_text_config().vocab_size = config.vocab_size
+    return resized
