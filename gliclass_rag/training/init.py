@@ -93,7 +93,7 @@ def classifier_from_backbone(
         label_tokenizer = AutoTokenizer.from_pretrained(str(directory), trust_remote_code=False)
     if architecture in ("uni-encoder", "bi-encoder-fused"):
         tokenizer.add_tokens(list(MARKERS), special_tokens=True)
-        ids = [int(tokenizer.convert_tokens_to_ids(marker)) for marker in MARKERS]
+        ids: list[int] = [tokenizer.convert_tokens_to_ids(marker) for marker in MARKERS]  # type: ignore[misc]
         settings |= {"class_token_index": ids[0], "text_token_index": ids[1], "example_token_index": ids[2]}
         settings["vocab_size"] = len(tokenizer)
     settings |= config_overrides
