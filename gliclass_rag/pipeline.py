@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any, overload
 
@@ -13,9 +15,10 @@ import torch
 
 from .calibration import Calibration
 from .errors import CheckpointError, InvalidInputError
-from .inputs import ChunkingOptions, InputBuilder, Request
+from .inputs import ChunkingOptions, InputBuilder, Request, RetrievedExample
 from .modeling.checkpoint import resolve_checkpoint
 from .modeling.model import GLiClassModel
+from .rac import ExampleStore
 from .requests import (
     ExamplesArg,
     LabelsArg,
@@ -213,12 +216,75 @@ class ZeroShotClassifier:
         self._engine.clear_label_cache()
         return self
 
+    # --- embeddings and few-shot ---------------------------------------------------------------------------
+    def embed(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
+        """(N, D) L2-normalised text vectors from this model's own encoder (an ExampleStore embedder)."""
+        validate_batch_size(batch_size)
+        return self._engine.embed_texts(normalize_texts(list(texts)), batch_size=batch_size)
+
+    @cached_property
+    def embedder_id(self) -> str:
+        """Identifies this model's embedding space (stores re-embed when it changes)."""
+        digest = hashlib.sha1(self.model.config.architecture_type.encode())
+        for _, parameter in list(self.model.named_parameters())[:3] + list(self.model.named_parameters())[-3:]:
+            digest.update(parameter.detach().float().cpu().numpy().tobytes()[:4096])
+        return f"gliclass:{digest.hexdigest()[:16]}"
+
+    def _few_shot(
+        self, requests: list[Request], store: ExampleStore | None, k: int, batch_size: int
+    ) -> tuple[list[Request], list[dict[int, np.ndarray]] | None]:
+        """Retrieved examples into the requests (uni-encoder, fused) or label prototypes (bi-encoder)."""
+        prototype_mode = self.model.config.architecture_type == "bi-encoder"
+        hits: list[list[Any]] = [[] for _ in requests]
+        if store is not None:
+            if not isinstance(store, ExampleStore):
+                raise InvalidInputError(f"examples_store must be an ExampleStore, not {type(store).__name__}")
+            queries = self.embed([r.text for r in requests], batch_size=batch_size)
+            hits = store.search(
+                [r.text for r in requests], k, labels=[r.labels for r in requests], per_label=prototype_mode,
+                embedder=self, query_embeddings=queries,
+            )  # fmt: skip
+        if not prototype_mode:
+            if store is None:
+                return requests, None
+            retrieved = [
+                tuple(RetrievedExample(h.text, tuple(x for x in h.labels if x in r.labels), ()) for h in row)
+                for r, row in zip(requests, hits, strict=True)
+            ]
+            return [replace(r, retrieved=found) for r, found in zip(requests, retrieved, strict=True)], None
+        if store is None and not any(r.examples for r in requests):
+            return requests, None
+        stored = store.embeddings(self) if store is not None else None
+        shown = list(dict.fromkeys(e.text for r in requests for e in r.examples))
+        shown_vectors = dict(zip(shown, self.embed(shown, batch_size=batch_size), strict=True)) if shown else {}
+        prototypes: list[dict[int, np.ndarray]] = []
+        for request, row in zip(requests, hits, strict=True):
+            vectors: dict[int, list[np.ndarray]] = {}
+            where = {label: i for i, label in enumerate(request.labels)}
+            sources = [(e.labels, shown_vectors[e.text]) for e in request.examples]
+            sources += [(h.labels, stored[h.index]) for h in row] if stored is not None else []
+            for example_labels, vector in sources:
+                for label in example_labels:
+                    if label in where:
+                        vectors.setdefault(where[label], []).append(vector)
+            prototypes.append({i: _unit(np.mean(v, axis=0)) for i, v in vectors.items()})
+        return [replace(r, examples=()) for r in requests], prototypes
+
     # --- scoring ------------------------------------------------------------------------------------------
-    def _probabilities(self, requests: Sequence[Request], *, multi_label: bool, batch_size: int) -> list[np.ndarray]:
+    def _probabilities(
+        self,
+        requests: list[Request],
+        *,
+        multi_label: bool,
+        batch_size: int,
+        examples_store: ExampleStore | None = None,
+        k: int = 8,
+    ) -> list[np.ndarray]:
         validate_batch_size(batch_size)
         if not isinstance(multi_label, bool):
             raise InvalidInputError(f"multi_label must be True or False, but got {multi_label!r}")
-        logits = self._engine.logits(requests, chunking=self.chunking, batch_size=batch_size)
+        requests, prototypes = self._few_shot(requests, examples_store, k, batch_size)
+        logits = self._engine.logits(requests, chunking=self.chunking, batch_size=batch_size, prototypes=prototypes)
         logits = [self._calibration.apply(row, r.labels) for row, r in zip(logits, requests, strict=True)]
         if multi_label:
             return [1.0 / (1.0 + np.exp(-row)) for row in logits]
@@ -232,15 +298,9 @@ class ZeroShotClassifier:
         examples: ExamplesArg | None,
         label_descriptions: Mapping[str, str] | None,
     ) -> list[Request]:
-        requests = build_requests(
+        return build_requests(
             normalize_texts(texts), labels, prompt=prompt, examples=examples, label_descriptions=label_descriptions
         )
-        if self.model.config.architecture_type == "bi-encoder" and any(r.examples for r in requests):
-            raise InvalidInputError(
-                "a bi-encoder reads no examples in its input; use ExampleStore prototypes (examples_store=...) or a "
-                "uni-encoder / bi-encoder-fused model"
-            )
-        return requests
 
     @overload
     def scores(  # type: ignore[overload-overlap]  # a str is also a Sequence[str]
@@ -253,6 +313,8 @@ class ZeroShotClassifier:
         examples: ExamplesArg | None = ...,
         label_descriptions: Mapping[str, str] | None = ...,
         batch_size: int = ...,
+        examples_store: ExampleStore | None = ...,
+        k: int = ...,
     ) -> dict[str, float]: ...
     @overload
     def scores(
@@ -265,6 +327,8 @@ class ZeroShotClassifier:
         examples: ExamplesArg | None = ...,
         label_descriptions: Mapping[str, str] | None = ...,
         batch_size: int = ...,
+        examples_store: ExampleStore | None = ...,
+        k: int = ...,
     ) -> list[dict[str, float]]: ...
     def scores(
         self,
@@ -276,10 +340,18 @@ class ZeroShotClassifier:
         examples: ExamplesArg | None = None,
         label_descriptions: Mapping[str, str] | None = None,
         batch_size: int = 8,
+        examples_store: ExampleStore | None = None,
+        k: int = 8,
     ) -> dict[str, float] | list[dict[str, float]]:
-        """Every label's score for every text, in label order (sigmoid; softmax when ``multi_label=False``)."""
+        """Every label's score for every text, in label order (sigmoid; softmax when ``multi_label=False``).
+
+        Few-shot: ``examples`` (``{"text", "labels"}`` dicts, shared or one list per text) are shown to the model;
+        ``examples_store`` retrieves the ``k`` nearest stored examples per text (see :class:`ExampleStore`).
+        """
         requests = self._requests(texts, labels, prompt, examples, label_descriptions)
-        probabilities = self._probabilities(requests, multi_label=multi_label, batch_size=batch_size)
+        probabilities = self._probabilities(
+            requests, multi_label=multi_label, batch_size=batch_size, examples_store=examples_store, k=k
+        )
         out = [
             {label: float(p) for label, p in zip(r.labels, row, strict=True)}
             for r, row in zip(requests, probabilities, strict=True)
@@ -299,6 +371,8 @@ class ZeroShotClassifier:
         examples: ExamplesArg | None = ...,
         label_descriptions: Mapping[str, str] | None = ...,
         batch_size: int = ...,
+        examples_store: ExampleStore | None = ...,
+        k: int = ...,
     ) -> list[LabelScore]: ...
     @overload
     def classify(
@@ -313,6 +387,8 @@ class ZeroShotClassifier:
         examples: ExamplesArg | None = ...,
         label_descriptions: Mapping[str, str] | None = ...,
         batch_size: int = ...,
+        examples_store: ExampleStore | None = ...,
+        k: int = ...,
     ) -> list[list[LabelScore]]: ...
     def classify(
         self,
@@ -326,6 +402,8 @@ class ZeroShotClassifier:
         examples: ExamplesArg | None = None,
         label_descriptions: Mapping[str, str] | None = None,
         batch_size: int = 8,
+        examples_store: ExampleStore | None = None,
+        k: int = 8,
     ) -> list[LabelScore] | list[list[LabelScore]]:
         """Labels that apply to each text, best first.
 
@@ -336,7 +414,9 @@ class ZeroShotClassifier:
         validate_top_k(top_k)
         requests = self._requests(texts, labels, prompt, examples, label_descriptions)
         validate_threshold(threshold, {label for r in requests for label in r.labels})
-        probabilities = self._probabilities(requests, multi_label=multi_label, batch_size=batch_size)
+        probabilities = self._probabilities(
+            requests, multi_label=multi_label, batch_size=batch_size, examples_store=examples_store, k=k
+        )
         out = []
         for request, row in zip(requests, probabilities, strict=True):
             ranked = sorted(zip(request.labels, row.tolist(), strict=True), key=lambda pair: -pair[1])
@@ -364,3 +444,7 @@ class ZeroShotClassifier:
         scores = [float(row[0]) for row in self._probabilities(requests, multi_label=True, batch_size=batch_size)]
         order = sorted(range(len(passages)), key=lambda i: (-scores[i], i))
         return [RankedPassage(i, scores[i], passages[i]) for i in order[:top_k]]
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    return vector / max(float(np.linalg.norm(vector)), 1e-12)

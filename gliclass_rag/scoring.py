@@ -8,7 +8,8 @@ cached, so thousands of labels cost one text pass.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,8 @@ __all__ = ["ScoringEngine", "collate"]
 
 LABEL_CACHE_SIZE = 200_000
 LABEL_BATCH = 256
+# Few-shot for bi-encoders: weight of the label name against its examples' prototype (fixed a priori, not tuned).
+PROTOTYPE_NAME_WEIGHT = 0.5
 
 
 class ScoringEngine:
@@ -41,6 +44,39 @@ class ScoringEngine:
         self.label_max_length = label_max_length
         self.uses_label_encoder = model.model.architecture.uses_label_encoder
         self._label_cache: OrderedDict[str, torch.Tensor] = OrderedDict()
+
+    def embed_texts(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
+        """(N, D) L2-normalised text vectors from the model's own encoder, for retrieval and prototypes.
+
+        Bi-encoders: the text embedding the scorer reads (pooled, projected). Uni-encoders: the mean of the
+        encoder's states over the text alone.
+        """
+        segments = self.builder.segments
+        ids = segments.encode([(None, text, None) for text in texts])
+        limit = self.builder.budget
+        planned = [PlannedSequence(i, (), tuple(segments.frame(row[:limit]))) for i, row in enumerate(ids)]
+        order = sorted(range(len(planned)), key=lambda i: -len(planned[i].input_ids))
+        out = np.zeros((len(texts), 0), dtype=np.float32)
+        network = self.model.model
+        with torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                rows = order[start : start + batch_size]
+                batch = collate(
+                    [planned[i] for i in rows], [], pad_token_id=self.pad_token_id, label_text=str,
+                    label_table=None, device=self.device,
+                )  # fmt: skip
+                hidden, _ = network.encode_sequence(batch.input_ids, batch.attention_mask)  # (B, L, D)
+                mask = batch.attention_mask.bool()
+                if self.uses_label_encoder:
+                    vectors = network.project_text(network.pooler(hidden, mask))  # (B, D)
+                else:
+                    weights = mask.unsqueeze(-1).to(hidden.dtype)
+                    vectors = (hidden * weights).sum(1) / weights.sum(1).clamp_min(1)  # (B, D)
+                unit = torch.nn.functional.normalize(vectors.float(), dim=-1).cpu().numpy()
+                if out.shape[1] == 0:
+                    out = np.zeros((len(texts), unit.shape[1]), dtype=np.float32)
+                out[rows] = unit
+        return out
 
     def clear_label_cache(self) -> None:
         """Forget cached label embeddings (call after changing the model's weights, device or dtype)."""
@@ -74,8 +110,13 @@ class ScoringEngine:
         return torch.stack([self._label_cache[label] for label in labels])
 
     # --- sequences ----------------------------------------------------------------------------------------
-    def _batch(self, sequences: Sequence[PlannedSequence], requests: Sequence[Request]) -> ModelBatch:
-        return collate(
+    def _batch(
+        self,
+        sequences: Sequence[PlannedSequence],
+        requests: Sequence[Request],
+        prototypes: Sequence[Mapping[int, np.ndarray]] | None = None,
+    ) -> ModelBatch:
+        batch = collate(
             sequences,
             requests,
             pad_token_id=self.pad_token_id,
@@ -83,16 +124,38 @@ class ScoringEngine:
             label_table=self.label_embeddings if self.uses_label_encoder else None,
             device=self.device,
         )
+        if prototypes is None or batch.label_embeddings is None:
+            return batch
+        # Few-shot for bi-encoders: a label's vector becomes a mix of its name's and its examples' prototype,
+        # so the dot product is a weighted sum of the two cosine similarities.
+        mixed = batch.label_embeddings.clone()  # (B, C, D)
+        for row, sequence in enumerate(sequences):
+            for slot, label in enumerate(sequence.labels):
+                prototype = prototypes[sequence.request].get(label)
+                if prototype is not None:
+                    vector = torch.as_tensor(prototype, dtype=mixed.dtype, device=mixed.device)
+                    mixed[row, slot] = PROTOTYPE_NAME_WEIGHT * mixed[row, slot] + (1 - PROTOTYPE_NAME_WEIGHT) * vector
+        return replace(batch, label_embeddings=mixed)
 
-    def logits(self, requests: Sequence[Request], *, chunking: ChunkingOptions, batch_size: int) -> list[np.ndarray]:
-        """One float64 logit per label of every request, windows aggregated as ``chunking`` says."""
+    def logits(
+        self,
+        requests: Sequence[Request],
+        *,
+        chunking: ChunkingOptions,
+        batch_size: int,
+        prototypes: Sequence[Mapping[int, np.ndarray]] | None = None,
+    ) -> list[np.ndarray]:
+        """One float64 logit per label of every request, windows aggregated as ``chunking`` says.
+
+        ``prototypes`` (bi-encoders): per request, label index -> the mean embedding of that label's examples.
+        """
         planned = self.builder.plan(requests, chunking)
         order = sorted(range(len(planned)), key=lambda i: -len(planned[i].input_ids))
         per_sequence: list[np.ndarray] = [np.empty(0)] * len(planned)
         with torch.inference_mode():
             for start in range(0, len(order), batch_size):
                 rows = order[start : start + batch_size]
-                batch = self._batch([planned[i] for i in rows], requests)
+                batch = self._batch([planned[i] for i in rows], requests, prototypes)
                 logits = self.model(batch).logits.float().cpu().numpy()  # (B, C)
                 for row, index in enumerate(rows):
                     per_sequence[index] = logits[row, : len(planned[index].labels)].astype(np.float64)
