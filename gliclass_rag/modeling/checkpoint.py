@@ -12,7 +12,7 @@ from safetensors.torch import load_file, save_file
 
 from ..errors import CheckpointError, UnsafeCheckpointError
 
-__all__ = ["read_weights", "resolve_checkpoint", "write_weights"]
+__all__ = ["read_weights", "refuse_pickle_only", "resolve_checkpoint", "write_weights"]
 
 WEIGHTS_NAME = "model.safetensors"
 WEIGHTS_INDEX_NAME = "model.safetensors.index.json"
@@ -66,6 +66,14 @@ def _refuse_pickle(directory: Path) -> None:
         + " Convert them to model.safetensors with a tool you trust."
     )
     raise UnsafeCheckpointError(msg)
+
+
+def refuse_pickle_only(directory: Path) -> None:
+    """Raise :class:`UnsafeCheckpointError` when ``directory`` has pickle weights and no safetensors ones."""
+    if (directory / WEIGHTS_NAME).is_file() or (directory / WEIGHTS_INDEX_NAME).is_file():
+        return
+    if any(p.suffix in PICKLE_SUFFIXES for p in directory.iterdir()):
+        _refuse_pickle(directory)
 
 
 def read_weights(directory: Path, *, device: str | torch.device = "cpu") -> dict[str, torch.Tensor]:

@@ -7,6 +7,7 @@ the reference so that state-dict keys match; SDPA attention is used wherever the
 from __future__ import annotations
 
 import contextlib
+import copy
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -35,9 +36,9 @@ def _skip_init(skip: bool) -> Iterator[None]:
         yield
 
 
-def _attention_candidates(config: PretrainedConfig) -> tuple[str | None, ...]:
+def _attention_candidates(config: PretrainedConfig) -> tuple[str, ...]:
     requested = getattr(config, "_attn_implementation_internal", None)
-    return (requested,) if requested else ("sdpa", None)
+    return (requested,) if requested else ("sdpa", "eager")
 
 
 def build_backbone(config: PretrainedConfig, *, initialize: bool = True) -> nn.Module:
@@ -55,10 +56,8 @@ def build_backbone(config: PretrainedConfig, *, initialize: bool = True) -> nn.M
     last_error: Exception | None = None
     with _skip_init(not initialize):
         for attention in _attention_candidates(config):
-            try:
-                if attention is None:
-                    return build(config)
-                return build(config, attn_implementation=attention)
+            try:  # a copy: transformers records the attention choice on the config it is given
+                return build(copy.deepcopy(config), attn_implementation=attention)
             except (ValueError, ImportError) as error:  # this backbone has no SDPA path: use its default
                 last_error = error
     msg = f"cannot build a backbone of model_type {model_type!r}: {last_error}"

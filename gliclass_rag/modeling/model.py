@@ -15,7 +15,7 @@ from ..config import GLiClassConfig
 from ..errors import CheckpointError
 from .base_weights import apply_base_weights
 from .calibrator import LearnedCalibrator
-from .checkpoint import WEIGHTS_NAME, aliases, read_weights, resolve_checkpoint, write_weights
+from .checkpoint import WEIGHTS_NAME, aliases, read_weights, refuse_pickle_only, resolve_checkpoint, write_weights
 from .network import GLiClassNetwork, ModelBatch, ScoreOutput
 
 __all__ = ["GLiClassModel"]
@@ -75,6 +75,7 @@ class GLiClassModel(nn.Module):
         directory = resolve_checkpoint(
             name_or_path, revision=revision, cache_dir=cache_dir, local_files_only=local_files_only
         )
+        refuse_pickle_only(directory)  # before the config: a pickle-only directory is unsafe, not just incomplete
         config = GLiClassConfig.from_pretrained(directory)
         model = cls(config, initialize=False)
         weights = read_weights(directory)

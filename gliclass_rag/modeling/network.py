@@ -120,10 +120,14 @@ class GLiClassNetwork(nn.Module):
         return self.normalize(self.classes_projector(self.biencoder_projector(pooled)))  # (N, D)
 
     def segment_ids(self, input_ids: torch.Tensor) -> torch.Tensor:
-        """0 for the label part, 1 from the text marker on, 2 from the first example marker on."""
+        """0 before the first ``<<SEP>>``, 1 from it on; 2 everywhere when a row has examples.
+
+        The last rule copies the reference (it locates the examples with ``argmin``, which gives position 0), so
+        checkpoints trained with it see the segment ids they were trained on.
+        """
         after_text = (input_ids == self.config.text_token_index).long().cumsum(dim=1) > 0  # (B, L)
-        after_example = (input_ids == self.config.example_token_index).long().cumsum(dim=1) > 0
-        return after_text.long() + (after_example & after_text).long()  # (B, L)
+        has_examples = (input_ids == self.config.example_token_index).any(dim=1, keepdim=True)  # (B, 1)
+        return torch.where(has_examples, torch.full_like(input_ids, 2), after_text.long())  # (B, L)
 
     def input_embeddings(self, input_ids: torch.Tensor) -> torch.Tensor:
         embeddings = cast(nn.Module, self.encoder_model.get_input_embeddings())  # type: ignore[operator]
