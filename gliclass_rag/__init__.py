@@ -1,6 +1,7 @@
 """gliclass-rag: GLiClass zero-shot classification for RAG — one encoder pass scores every label."""
 
 from ._version import __version__
+from .calibration import Calibration
 from .config import GLiClassConfig
 from .errors import (
     CheckpointError,
@@ -14,13 +15,17 @@ from .errors import (
 from .inputs import ChunkingOptions
 from .modeling.model import GLiClassModel
 from .pipeline import ZeroShotClassifier, default_model_path
+from .rac import ExampleStore, RetrievedHit
 from .results import LabelScore, RankedPassage
+from .sharing import clear_shared_classifiers, resolve_classifier
 
 __all__ = [
+    "Calibration",
     "CheckpointError",
     "ChunkingOptions",
     "ConfigError",
     "ContextOverflowError",
+    "ExampleStore",
     "GLiClassConfig",
     "GLiClassError",
     "GLiClassModel",
@@ -28,8 +33,11 @@ __all__ = [
     "LabelScore",
     "MissingDependencyError",
     "RankedPassage",
+    "RetrievedHit",
     "UnsafeCheckpointError",
     "ZeroShotClassifier",
     "__version__",
+    "clear_shared_classifiers",
     "default_model_path",
+    "resolve_classifier",
 ]

@@ -62,7 +62,8 @@ class ChunkingOptions:
     max_length: tokens per sequence (None: the model's own limit, at most 1024 as the reference).
     label_chunk_size: at most this many labels per sequence (None: as many as fit). Models trained on
         small label sets score best with chunks of the size they saw in training.
-    min_text_tokens: room kept for the text when deciding how many labels share a sequence.
+    min_text_tokens: room kept for the text when deciding how many labels share a sequence (at most half the
+        room left beside the prompt and examples).
     window_overlap: tokens shared by consecutive windows of a long text.
     window_aggregation: how a label's logits over a text's windows combine: "max" (any window supports the
         label, the reference chunking pipeline's choice) or "mean".
@@ -258,12 +259,15 @@ class InputBuilder:
         chunks: list[tuple[int, tuple[int, ...]]] = []
         for r, request in enumerate(requests):
             piece_lengths = self._label_piece_lengths(request)
-            room = self.budget - len(fixed[r]) - min(text_lengths[r], options.min_text_tokens)
+            available = self.budget - len(fixed[r])
+            # Text room kept beside the labels: at most half of what is available, so that a small max_length
+            # still packs labels and windows a long text instead of finding no room for any label.
+            room = available - min(text_lengths[r], options.min_text_tokens, max(1, available // 2))
             limit = options.label_chunk_size or len(request.labels)
             current: list[int] = []
             used = 0
             for index, length in enumerate(piece_lengths):
-                if length > room:
+                if length > available - 1:  # not even one text token would fit beside this label
                     msg = (
                         f"label {request.labels[index]!r} with the prompt and examples needs {length} tokens beside "
                         f"{len(fixed[r])} fixed ones; only {self.budget} fit (max_length {self.max_length}). "

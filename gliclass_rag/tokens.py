@@ -79,7 +79,7 @@ class SegmentTokenizer:
         missing = list(dict.fromkeys(s for s in segments if s not in self._cache))
         if missing:
             wrapped = [(before or "") + text + (after or "") for before, text, after in missing]
-            encoded = self.tokenizer(wrapped, add_special_tokens=False)["input_ids"]
+            encoded = self.tokenizer(wrapped, add_special_tokens=False, verbose=False)["input_ids"]
             for segment, ids in zip(missing, encoded, strict=True):
                 self._remember(segment, self._unwrap(segment, ids))
         out = []

@@ -44,6 +44,7 @@ class TrainingArguments:
     eval_every: int | None = None
     eval_batch_size: int = 32
     save_best: bool = True
+    metric_for_best: Literal["macro_f1", "accuracy"] = "macro_f1"
     max_length: int | None = 256
     freeze_encoder: bool = False
     mixed_precision: Literal["bf16", "fp16"] | None = None
@@ -70,6 +71,8 @@ class TrainingArguments:
             raise InvalidInputError(f"scheduler must be 'linear', 'cosine' or 'constant', but got {self.scheduler!r}")
         if self.mixed_precision not in (None, "bf16", "fp16"):
             raise InvalidInputError(f"mixed_precision must be None, 'bf16' or 'fp16', not {self.mixed_precision!r}")
+        if self.metric_for_best not in ("macro_f1", "accuracy"):
+            raise InvalidInputError(f"metric_for_best must be 'macro_f1' or 'accuracy', not {self.metric_for_best!r}")
         if self.eval_every is not None and self.eval_every < 1:
             raise InvalidInputError(f"eval_every must be >= 1 or None, but got {self.eval_every}")
         if self.listwise_coef < 0 or (self.contrastive_coef is not None and self.contrastive_coef < 0):

@@ -80,7 +80,11 @@ def parse_example(row: Any, where: str = "row") -> TrainingExample:
         if not isinstance(example, Mapping) or not isinstance(example.get("text"), str):
             raise _fail(where, f"examples[{i}]", "must be an object with a 'text' string and 'labels'")
         ex_labels = example.get("labels", example.get("true_labels", []))
-        if isinstance(ex_labels, str) or not all(isinstance(x, str) for x in ex_labels):
+        if (
+            isinstance(ex_labels, str)
+            or not isinstance(ex_labels, Sequence)
+            or not all(isinstance(x, str) for x in ex_labels)
+        ):
             raise _fail(where, f"examples[{i}].labels", "must be a list of strings")
         examples.append(Example(example["text"], tuple(ex_labels)))
     prompt = row.get("prompt")

