@@ -155,7 +155,10 @@ class ZeroShotClassifier:
             name_or_path, revision=revision, cache_dir=cache_dir, local_files_only=local_files_only
         )
         model = GLiClassModel.from_pretrained(directory, device=_parse_device(device), dtype=_parse_dtype(dtype))
-        tokenizer = AutoTokenizer.from_pretrained(str(directory), trust_remote_code=False)
+        # config= keeps transformers from reading our config.json (it is not a tokenizer's model type)
+        tokenizer = AutoTokenizer.from_pretrained(
+            str(directory), config=model.config.encoder_config, trust_remote_code=False
+        )
         label_tokenizer = None
         if model.model.architecture.uses_label_encoder:
             label_tokenizer = cls._load_label_tokenizer(directory, model.config.label_model_name)
@@ -283,6 +286,8 @@ class ZeroShotClassifier:
         validate_batch_size(batch_size)
         if not isinstance(multi_label, bool):
             raise InvalidInputError(f"multi_label must be True or False, but got {multi_label!r}")
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise InvalidInputError(f"k must be a positive int, but got {k!r}")
         requests, prototypes = self._few_shot(requests, examples_store, k, batch_size)
         logits = self._engine.logits(requests, chunking=self.chunking, batch_size=batch_size, prototypes=prototypes)
         logits = [self._calibration.apply(row, r.labels) for row, r in zip(logits, requests, strict=True)]

