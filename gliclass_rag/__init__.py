@@ -16,6 +16,7 @@ from .inputs import ChunkingOptions
 from .modeling.model import GLiClassModel
 from .pipeline import ZeroShotClassifier, default_model_path
 from .rac import ExampleStore, RetrievedHit
+from .requests import flatten_labels
 from .results import LabelScore, RankedPassage
 from .sharing import clear_shared_classifiers, resolve_classifier
 
@@ -39,5 +40,6 @@ __all__ = [
     "__version__",
     "clear_shared_classifiers",
     "default_model_path",
+    "flatten_labels",
     "resolve_classifier",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from functools import cached_property
@@ -124,6 +125,18 @@ class ZeroShotClassifier:
         pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else (config.pad_token_id or 0)
         self._engine = ScoringEngine(model, builder, pad_token_id=int(pad), label_tokenizer=label_tokenizer)
         self._calibration = Calibration.from_dict(config.rag.get("calibration"))
+        # One call at a time: caches are shared, and two threads on one CPU model gain nothing.
+        self._lock = threading.RLock()
+        self.name_or_path: str | None = None  # where from_pretrained found it (None when built in code)
+
+    def __getstate__(self) -> dict[str, Any]:  # copies (copy.deepcopy) get a lock of their own
+        state = self.__dict__.copy()
+        state.pop("_lock", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
 
     # --- construction -------------------------------------------------------------------------------------
     @classmethod
@@ -162,9 +175,11 @@ class ZeroShotClassifier:
         label_tokenizer = None
         if model.model.architecture.uses_label_encoder:
             label_tokenizer = cls._load_label_tokenizer(directory, model.config.label_model_name)
-        return cls(
+        classifier = cls(
             model, tokenizer, label_tokenizer=label_tokenizer, chunking=chunking, lowercase_labels=lowercase_labels
         )
+        classifier.name_or_path = None if Path(name_or_path) == default_model_path() else str(name_or_path)
+        return classifier
 
     @staticmethod
     def _load_label_tokenizer(directory: Path, label_model_name: str | None) -> Any:
@@ -223,7 +238,8 @@ class ZeroShotClassifier:
     def embed(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
         """(N, D) L2-normalised text vectors from this model's own encoder (an ExampleStore embedder)."""
         validate_batch_size(batch_size)
-        return self._engine.embed_texts(normalize_texts(list(texts)), batch_size=batch_size)
+        with self._lock:
+            return self._engine.embed_texts(normalize_texts(list(texts)), batch_size=batch_size)
 
     @cached_property
     def embedder_id(self) -> str:
@@ -288,8 +304,9 @@ class ZeroShotClassifier:
             raise InvalidInputError(f"multi_label must be True or False, but got {multi_label!r}")
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise InvalidInputError(f"k must be a positive int, but got {k!r}")
-        requests, prototypes = self._few_shot(requests, examples_store, k, batch_size)
-        logits = self._engine.logits(requests, chunking=self.chunking, batch_size=batch_size, prototypes=prototypes)
+        with self._lock:
+            requests, prototypes = self._few_shot(requests, examples_store, k, batch_size)
+            logits = self._engine.logits(requests, chunking=self.chunking, batch_size=batch_size, prototypes=prototypes)
         logits = [self._calibration.apply(row, r.labels) for row, r in zip(logits, requests, strict=True)]
         if multi_label:
             return [1.0 / (1.0 + np.exp(-row)) for row in logits]
