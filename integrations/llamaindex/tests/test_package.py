@@ -1,0 +1,34 @@
+"""The distribution's promises: a namespace package under llama_index, a curated API, no other framework needed."""
+
+from __future__ import annotations
+
+import importlib.util
+import socket
+from importlib.metadata import distribution
+from pathlib import Path
+
+import llama_index.postprocessor.gliclass as package
+import pytest
+
+
+def test_public_api() -> None:
+    assert package.__all__ == ["GLiClassRerank", "GLiClassSelector"]
+    assert distribution("llama-index-postprocessor-gliclass").version == "0.1.0"
+
+
+def test_namespace_layout() -> None:
+    root = Path(package.__file__).parent  # .../llama_index/postprocessor/gliclass
+    assert (root / "py.typed").is_file()
+    assert not (root.parent / "__init__.py").exists()  # llama_index.postprocessor: a namespace
+    assert not (root.parent.parent / "__init__.py").exists()  # llama_index: a namespace
+    assert importlib.util.find_spec("llama_index.core") is not None  # merged with llama-index-core's namespace
+
+
+def test_no_other_framework_is_needed() -> None:
+    for module in ("langchain_core", "langchain", "haystack"):
+        assert importlib.util.find_spec(module) is None, f"{module} is installed: run these tests in their own venv"
+
+
+def test_the_tests_cannot_reach_the_network() -> None:
+    with pytest.raises(OSError, match="network access attempted"):
+        socket.create_connection(("203.0.113.1", 80), timeout=1)  # TEST-NET-3: never routed
