@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 import threading
@@ -33,7 +34,7 @@ from .results import LabelScore, RankedPassage
 from .scoring import ScoringEngine
 from .tokens import SegmentTokenizer
 
-__all__ = ["ZeroShotClassifier", "default_model_path"]
+__all__ = ["SUPPORTED_DTYPES", "ZeroShotClassifier", "default_model_path"]
 
 REFERENCE_MAX_LENGTH = 1024  # the reference pipeline's max_length
 LABEL_TOKENIZER_DIR = "label_tokenizer"
@@ -42,6 +43,9 @@ DTYPES = {
     "bfloat16": torch.bfloat16, "bf16": torch.bfloat16,
     "float16": torch.float16, "fp16": torch.float16, "half": torch.float16,
 }  # fmt: skip
+
+
+SUPPORTED_DTYPES = tuple(DTYPES)  # the dtype names from_pretrained accepts
 
 
 def default_model_path() -> Path:
@@ -128,6 +132,7 @@ class ZeroShotClassifier:
         # One call at a time: caches are shared, and two threads on one CPU model gain nothing.
         self._lock = threading.RLock()
         self.name_or_path: str | None = None  # where from_pretrained found it (None when built in code)
+        self.is_embedded_default = False  # loaded by from_pretrained() with no name: serialise as model=None
 
     def __getstate__(self) -> dict[str, Any]:  # copies (copy.deepcopy) get a lock of their own
         state = self.__dict__.copy()
@@ -178,7 +183,8 @@ class ZeroShotClassifier:
         classifier = cls(
             model, tokenizer, label_tokenizer=label_tokenizer, chunking=chunking, lowercase_labels=lowercase_labels
         )
-        classifier.name_or_path = None if Path(name_or_path) == default_model_path() else str(name_or_path)
+        classifier.is_embedded_default = Path(name_or_path) == default_model_path()
+        classifier.name_or_path = None if classifier.is_embedded_default else str(name_or_path)
         return classifier
 
     @staticmethod
@@ -233,6 +239,30 @@ class ZeroShotClassifier:
         self.model.to(device=_parse_device(device) if device is not None else None, dtype=_parse_dtype(dtype))
         self._engine.clear_label_cache()
         return self
+
+    def to_onnx(
+        self, directory: str | os.PathLike[str], *, quantize: bool = False, num_threads: int | None = None
+    ) -> ZeroShotClassifier:
+        """A classifier that runs this model's forward with ONNX Runtime on the CPU (the ``onnx`` extra).
+
+        The export (and, with ``quantize=True``, its int8 dynamic quantisation) is written into ``directory`` once
+        and reused while the weights stay the same. Tokenisation, chunking and batching are unchanged; ``self`` is
+        not modified (both share the torch model, which bi-encoders still use for label embeddings).
+        """
+        from .onnx import OnnxForward
+
+        forward = OnnxForward.from_model(self.model, directory, quantize=quantize, num_threads=num_threads)
+        clone = copy.copy(self)
+        clone._engine = self._engine.with_forward(forward)
+        return clone
+
+    @property
+    def backend(self) -> str:
+        """``"torch"``, or ``"onnx"`` / ``"onnx-int8"`` for a classifier made by :meth:`to_onnx`."""
+        forward = getattr(self._engine.forward, "path", None)
+        if forward is None:
+            return "torch"
+        return "onnx-int8" if str(forward).endswith("-int8.onnx") else "onnx"
 
     # --- embeddings and few-shot ---------------------------------------------------------------------------
     def embed(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:

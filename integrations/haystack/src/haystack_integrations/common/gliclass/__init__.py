@@ -1,0 +1,1 @@
+"""Helpers shared by the gliclass-haystack components (private: import the components instead)."""

@@ -1,0 +1,5 @@
+"""GLiClass zero-shot document classification for Haystack."""
+
+from .classifier import GLiClassDocumentClassifier
+
+__all__ = ["GLiClassDocumentClassifier"]
