@@ -20,11 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
-from transformers import (
-    BertConfig,
-    BertModel,
-    BertTokenizerFast,  # type: ignore[attr-defined]  # an alias of BertTokenizer in v5
-)
+from transformers import BertConfig, BertModel, BertTokenizerFast  # type: ignore[attr-defined]
 
 from .config import GLiClassConfig
 from .inputs import Request
