@@ -19,12 +19,14 @@ from .inputs import ChunkingOptions, InputBuilder, PlannedSequence, Request
 from .modeling.model import GLiClassModel
 from .modeling.network import ModelBatch
 
-__all__ = ["ScoringEngine", "collate"]
+__all__ = ["ForwardFn", "ScoringEngine", "collate"]
 
 LABEL_CACHE_SIZE = 200_000
 LABEL_BATCH = 256
 # Few-shot for bi-encoders: weight of the label name against its examples' prototype (fixed a priori, not tuned).
 PROTOTYPE_NAME_WEIGHT = 0.5
+
+ForwardFn = Callable[[ModelBatch], torch.Tensor]  # a padded batch -> logits (B, C); the model's, or ONNX Runtime's
 
 
 class ScoringEngine:
@@ -36,8 +38,10 @@ class ScoringEngine:
         pad_token_id: int,
         label_tokenizer: Any | None = None,
         label_max_length: int = 128,
+        forward: ForwardFn | None = None,
     ) -> None:
         self.model = model
+        self.forward: ForwardFn = forward if forward is not None else self._torch_forward
         self.builder = builder
         self.pad_token_id = pad_token_id
         self.label_tokenizer = label_tokenizer
@@ -77,6 +81,16 @@ class ScoringEngine:
                     out = np.zeros((len(texts), unit.shape[1]), dtype=np.float32)
                 out[rows] = unit
         return out
+
+    def _torch_forward(self, batch: ModelBatch) -> torch.Tensor:
+        return self.model(batch).logits  # (B, C)
+
+    def with_forward(self, forward: ForwardFn | None) -> ScoringEngine:
+        """A copy of this engine whose batches go through ``forward`` (None: the torch model); own label cache."""
+        return ScoringEngine(
+            self.model, self.builder, pad_token_id=self.pad_token_id, label_tokenizer=self.label_tokenizer,
+            label_max_length=self.label_max_length, forward=forward,
+        )  # fmt: skip
 
     def clear_label_cache(self) -> None:
         """Forget cached label embeddings (call after changing the model's weights, device or dtype)."""
@@ -156,7 +170,7 @@ class ScoringEngine:
             for start in range(0, len(order), batch_size):
                 rows = order[start : start + batch_size]
                 batch = self._batch([planned[i] for i in rows], requests, prototypes)
-                logits = self.model(batch).logits.float().cpu().numpy()  # (B, C)
+                logits = self.forward(batch).float().cpu().numpy()  # (B, C)
                 for row, index in enumerate(rows):
                     per_sequence[index] = logits[row, : len(planned[index].labels)].astype(np.float64)
         return self._aggregate(requests, planned, per_sequence, chunking)

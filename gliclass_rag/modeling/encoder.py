@@ -1,7 +1,8 @@
 """Backbones: any transformers encoder the published checkpoints use (DeBERTa-v2/v3, BERT, ModernBERT, T5/UMT5).
 
 The backbone module is built from its config alone (weights come from the checkpoint), with the same classes as
-the reference so that state-dict keys match; SDPA attention is used wherever the backbone supports it.
+the reference so that state-dict keys match; SDPA attention is used wherever the backbone supports it, and DeBERTa's
+disentangled attention gets a fused inference forward (``deberta.py``; same parameters, same function).
 """
 
 from __future__ import annotations
@@ -57,9 +58,15 @@ def build_backbone(config: PretrainedConfig, *, initialize: bool = True) -> nn.M
     with _skip_init(not initialize):
         for attention in _attention_candidates(config):
             try:  # a copy: transformers records the attention choice on the config it is given
-                return build(copy.deepcopy(config), attn_implementation=attention)
+                backbone = build(copy.deepcopy(config), attn_implementation=attention)
             except (ValueError, ImportError) as error:  # this backbone has no SDPA path: use its default
                 last_error = error
+                continue
+            if model_type == "deberta-v2":
+                from .deberta import use_fast_deberta_attention
+
+                use_fast_deberta_attention(backbone)
+            return backbone
     msg = f"cannot build a backbone of model_type {model_type!r}: {last_error}"
     raise ConfigError(msg)
 
