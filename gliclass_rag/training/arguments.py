@@ -21,8 +21,9 @@ class TrainingArguments:
     Learning rates and weight decay are separate for the backbone(s) (``encoder_*``) and the new heads
     (projectors, scorer, logit scale: ``head_*``), as in the paper (1e-5 / 3e-5, weight decay 0.01).
     ``focal_alpha``/``focal_gamma`` default to the model config's (alpha < 0 disables the weighting, gamma 0 the
-    focusing). ``listwise_coef`` adds a softmax cross-entropy over each row's labels (ranking), and
-    ``contrastive_coef`` a contrastive loss between a row's label embeddings.
+    focusing); ``focal_coef`` weighs that term (0 drops it). ``listwise_coef`` adds a softmax cross-entropy over each
+    row's labels (ranking; blind to the level of the scores), and ``contrastive_coef`` a contrastive loss between a
+    row's label embeddings. ``bias_lr`` is the learning rate of the learned logit bias (``learn_logit_bias``).
     """
 
     output_dir: str | Path | None = None
@@ -39,7 +40,9 @@ class TrainingArguments:
     max_grad_norm: float | None = 1.0
     focal_alpha: float | None = None
     focal_gamma: float | None = None
+    focal_coef: float = 1.0
     listwise_coef: float = 0.0
+    bias_lr: float = 0.05
     contrastive_coef: float | None = None
     eval_every: int | None = None
     eval_batch_size: int = 32
@@ -75,7 +78,9 @@ class TrainingArguments:
             raise InvalidInputError(f"metric_for_best must be 'macro_f1' or 'accuracy', not {self.metric_for_best!r}")
         if self.eval_every is not None and self.eval_every < 1:
             raise InvalidInputError(f"eval_every must be >= 1 or None, but got {self.eval_every}")
-        if self.listwise_coef < 0 or (self.contrastive_coef is not None and self.contrastive_coef < 0):
-            raise InvalidInputError("listwise_coef and contrastive_coef must be >= 0")
+        if self.listwise_coef < 0 or self.focal_coef < 0 or (self.contrastive_coef or 0) < 0:
+            raise InvalidInputError("focal_coef, listwise_coef and contrastive_coef must be >= 0")
+        if self.focal_coef == 0 and self.listwise_coef == 0:
+            raise InvalidInputError("focal_coef and listwise_coef are both 0: there is nothing to train on")
         if self.max_length is not None and self.max_length < 16:
             raise InvalidInputError(f"max_length must be >= 16 or None, but got {self.max_length}")

@@ -142,7 +142,10 @@ class Trainer:
             values = [examples[sequence.request].targets[i] for i in sequence.labels]
             targets[row, : len(values)] = torch.tensor(values, device=logits.device)
         mask = output.label_mask
-        loss = focal_loss(logits, targets, mask, alpha=self.focal_alpha, gamma=self.focal_gamma)
+        loss = logits.sum() * 0.0
+        if self.args.focal_coef:
+            focal = focal_loss(logits, targets, mask, alpha=self.focal_alpha, gamma=self.focal_gamma)
+            loss = loss + self.args.focal_coef * focal
         if self.args.listwise_coef:
             loss = loss + self.args.listwise_coef * listwise_loss(logits, targets, mask)
         if self.contrastive_coef:
@@ -161,12 +164,12 @@ class Trainer:
                 parameter.requires_grad_(False)
                 continue
             (encoder if is_backbone else heads).append(parameter)
-        if self.logit_bias.requires_grad:
-            heads.append(self.logit_bias)
         groups = [
             {"params": encoder, "lr": self.args.encoder_lr, "weight_decay": self.args.encoder_weight_decay},
             {"params": heads, "lr": self.args.head_lr, "weight_decay": self.args.head_weight_decay},
         ]
+        if self.logit_bias.requires_grad:  # far to travel, one number: its own learning rate
+            groups.append({"params": [self.logit_bias], "lr": self.args.bias_lr, "weight_decay": 0.0})
         return torch.optim.AdamW([g for g in groups if g["params"]])
 
     def _schedule(self, total: int) -> Callable[[int], float]:
