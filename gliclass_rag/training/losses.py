@@ -1,11 +1,21 @@
-"""Losses over label slots: focal (the reference's default), a listwise softmax term, label contrast."""
+"""Losses over label slots: focal (the reference's default), a listwise softmax term, label contrast; and the
+per-label Bernoulli policy's log-probabilities, entropy, KL and PPO's clipped surrogate."""
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 
-__all__ = ["focal_loss", "label_contrastive_loss", "listwise_loss"]
+__all__ = [
+    "bernoulli_entropy",
+    "bernoulli_kl",
+    "bernoulli_log_prob",
+    "clipped_surrogate_loss",
+    "focal_loss",
+    "label_contrastive_loss",
+    "listwise_loss",
+    "masked_mean",
+]
 
 
 def focal_loss(
@@ -48,3 +58,47 @@ def label_contrastive_loss(label_embeddings: torch.Tensor, mask: torch.Tensor) -
     losses = F.cross_entropy(similarity.reshape(batch * slots, slots), target.reshape(-1), reduction="none")
     weights = keep.reshape(-1).to(losses.dtype)
     return (losses * weights).sum() / weights.sum().clamp_min(1)
+
+
+# --- a per-label Bernoulli policy (PPO) ----------------------------------------------------------------------------
+def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean of ``values`` over the True slots of ``mask`` (same shape); whatever sits in the other slots (even NaN)
+    is ignored."""
+    kept = torch.where(mask.bool(), values, torch.zeros_like(values))
+    return kept.sum() / mask.sum().clamp_min(1).to(values.dtype)
+
+
+def bernoulli_log_prob(logits: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+    """log pi(a) per slot of Bernoulli(sigmoid(logits)) for actions in {0, 1}: (S, C) -> (S, C)."""
+    return actions * F.logsigmoid(logits) + (1 - actions) * F.logsigmoid(-logits)
+
+
+def bernoulli_entropy(logits: torch.Tensor) -> torch.Tensor:
+    """Entropy per slot of Bernoulli(sigmoid(logits)), in nats: (S, C) -> (S, C)."""
+    p = torch.sigmoid(logits)
+    return -(p * F.logsigmoid(logits) + (1 - p) * F.logsigmoid(-logits))
+
+
+def bernoulli_kl(logits: torch.Tensor, reference_logits: torch.Tensor) -> torch.Tensor:
+    """KL(Bernoulli(sigmoid(logits)) || Bernoulli(sigmoid(reference_logits))) per slot: (S, C) -> (S, C)."""
+    p = torch.sigmoid(logits)
+    on = F.logsigmoid(logits) - F.logsigmoid(reference_logits)
+    off = F.logsigmoid(-logits) - F.logsigmoid(-reference_logits)
+    return p * on + (1 - p) * off
+
+
+def clipped_surrogate_loss(
+    log_probs: torch.Tensor,
+    old_log_probs: torch.Tensor,
+    advantages: torch.Tensor,
+    mask: torch.Tensor,
+    *,
+    epsilon: float,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """PPO's clipped surrogate per label slot, negated and averaged over real slots, and the fraction of real slots
+    whose ratio was clipped. log_probs/old_log_probs/mask (S, C); advantages (S, 1) or (S, C)."""
+    ratio = torch.exp(log_probs - old_log_probs)  # (S, C)
+    clipped = ratio.clamp(1.0 - epsilon, 1.0 + epsilon)
+    surrogate = torch.minimum(ratio * advantages, clipped * advantages)  # (S, C)
+    fraction = masked_mean(((ratio - clipped).abs() > 0).to(ratio.dtype), mask)
+    return -masked_mean(surrogate, mask), fraction.detach()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -18,10 +17,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..inputs import InputBuilder, PlannedSequence, Request
 from ..pipeline import ZeroShotClassifier
-from ..scoring import collate
 from .arguments import TrainingArguments
+from .batches import BatchBuilder, PlannedBatch, as_examples, progress_bar
 from .data import TrainingExample, augment, load_examples
 from .losses import focal_loss, label_contrastive_loss, listwise_loss
 
@@ -64,9 +62,9 @@ class Trainer:
         self.model = classifier.model
         self.args = args
         self.train_data: list[TrainingExample] | Path = (
-            Path(train_data) if isinstance(train_data, (str, Path)) else _as_examples(train_data)
+            Path(train_data) if isinstance(train_data, (str, Path)) else as_examples(train_data)
         )
-        self.eval_data = None if eval_data is None else _as_examples(eval_data)
+        self.eval_data = None if eval_data is None else as_examples(eval_data)
         config = self.model.config
         self.focal_alpha = config.focal_loss_alpha if args.focal_alpha is None else args.focal_alpha
         self.focal_gamma = config.focal_loss_gamma if args.focal_gamma is None else args.focal_gamma
@@ -74,18 +72,12 @@ class Trainer:
         # A learned logit offset (sigmoid(z + b)); saved as the classifier's calibration bias after training.
         self.logit_bias = nn.Parameter(torch.zeros(()), requires_grad=learn_logit_bias)
         self.on_evaluate = on_evaluate
-        engine = classifier.engine
-        self.builder = InputBuilder(
-            engine.builder.segments,
-            architecture=config.architecture_type,
-            prompt_first=config.prompt_first,
-            max_length=args.max_length or engine.builder.max_length,
-            lowercase_labels=classifier.lowercase_labels,
-        )
         self.rng = random.Random(args.seed)
         device = args.device or str(classifier.device)
         self.device = torch.device(device)
         self.model.to(self.device)
+        self.batches = BatchBuilder(classifier, max_length=args.max_length, device=self.device)
+        self.builder = self.batches.builder
 
     # --- batches ------------------------------------------------------------------------------------------
     def _iterate(self) -> Iterator[TrainingExample]:
@@ -103,44 +95,11 @@ class Trainer:
         for index in order:
             yield self.train_data[index]
 
-    def _plan(self, examples: Sequence[TrainingExample]) -> tuple[list[PlannedSequence], list[Request]]:
-        requests = [Request(e.text, e.all_labels, e.prompt, e.examples) for e in examples]
-        planned = self.builder.plan(requests, replace(self.classifier.chunking, max_length=self.builder.max_length))
-        first: dict[tuple[int, tuple[int, ...]], PlannedSequence] = {}
-        for sequence in planned:  # a long text: train on its first window only
-            first.setdefault((sequence.request, sequence.labels), sequence)
-        return list(first.values()), requests
-
-    def _label_table(self, names: list[str]) -> torch.Tensor:
-        tokenizer: Any = self.classifier.label_tokenizer
-        encoded = tokenizer(names, truncation=True, max_length=64, padding="longest", return_tensors="pt")
-        return self.model.encode_labels(encoded["input_ids"].to(self.device), encoded["attention_mask"].to(self.device))
-
-    def _forward(self, examples: Sequence[TrainingExample]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Loss, logits (S, C) and targets (S, C) of a batch."""
-        sequences, requests = self._plan(examples)
-        batch = collate(
-            sequences,
-            requests,
-            pad_token_id=self.classifier.engine.pad_token_id,
-            label_text=self.builder.label_text,
-            label_table=self._label_table if self.classifier.engine.uses_label_encoder else None,
-            device=self.device,
-        )
-        autocast = (
-            torch.autocast(
-                self.device.type, dtype=torch.bfloat16 if self.args.mixed_precision == "bf16" else torch.float16
-            )
-            if self.args.mixed_precision
-            else nullcontext()
-        )
-        with autocast:
-            output = self.model(batch)
+    def _forward(self, planned: PlannedBatch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Loss, logits (S, C) and targets (S, C) of a planned batch."""
+        output = self.batches.forward(self.model, planned, mixed_precision=self.args.mixed_precision)
         logits = output.logits.float() + self.logit_bias  # (S, C)
-        targets = torch.zeros_like(logits)
-        for row, sequence in enumerate(sequences):
-            values = [examples[sequence.request].targets[i] for i in sequence.labels]
-            targets[row, : len(values)] = torch.tensor(values, device=logits.device)
+        targets = planned.targets(logits)
         mask = output.label_mask
         loss = logits.sum() * 0.0
         if self.args.focal_coef:
@@ -206,7 +165,7 @@ class Trainer:
         spec = args.augmentation
         history: list[dict[str, float]] = []
         best: tuple[float, int, dict[str, torch.Tensor], float] | None = None
-        progress = _progress(total, args.show_progress)
+        progress = progress_bar(total, args.show_progress)
         step = 0
         stream = self._endless()
         self.model.train()
@@ -215,7 +174,7 @@ class Trainer:
             losses = []
             for _ in range(args.gradient_accumulation_steps):
                 examples = [augment(next(stream), spec, self.rng) for _ in range(args.batch_size)]
-                loss, _, _ = self._forward(examples)
+                loss, _, _ = self._forward(self.batches.plan(examples))
                 if not torch.isfinite(loss):
                     raise FloatingPointError(f"training loss became {loss.item()} at step {step}")
                 (loss / args.gradient_accumulation_steps).backward()
@@ -295,11 +254,11 @@ class Trainer:
         correct = single = 0
         for start in range(0, len(data), self.args.eval_batch_size):
             examples = data[start : start + self.args.eval_batch_size]
-            loss, logits, targets = self._forward(examples)
+            planned = self.batches.plan(examples)
+            loss, logits, targets = self._forward(planned)
             losses.append(loss.item())
             counts.append(len(examples))
-            sequences, _ = self._plan(examples)
-            for row, sequence in enumerate(sequences):
+            for row, sequence in enumerate(planned.sequences):
                 example = examples[sequence.request]
                 predicted = (logits[row, : len(sequence.labels)] > 0).tolist()
                 truth = (targets[row, : len(sequence.labels)] > 0.5).tolist()
@@ -318,29 +277,3 @@ class Trainer:
             correct / single if single else 0.0,
             len(data),
         )
-
-
-def _as_examples(data: Iterable[Any] | str | Path) -> list[TrainingExample]:
-    if isinstance(data, (str, Path)):
-        return list(load_examples(data))
-    rows = list(data)
-    if all(isinstance(row, TrainingExample) for row in rows):
-        return rows
-    return list(load_examples(rows))
-
-
-def _progress(total: int, show: bool) -> Any:
-    if show:
-        try:
-            from tqdm.auto import tqdm
-
-            return tqdm(total=total, desc="training")
-        except ImportError:
-            pass
-
-    class _Silent:
-        def update(self, _: int) -> None: ...
-        def set_postfix(self, **_: Any) -> None: ...
-        def close(self) -> None: ...
-
-    return _Silent()
