@@ -1,4 +1,5 @@
-"""Offline, quiet, single-threaded tests on a tiny random classifier built once per session."""
+"""Offline, quiet, single-threaded tests on a tiny random classifier built once per session
+(``gliclass_rag.testing``), and a scripted scorer for the guards' verdicts (``scripted.py``)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from tiny_gliclass import build_classifier
 
 from gliclass_rag import ZeroShotClassifier, default_model_path
+from gliclass_rag.testing import build_classifier
 
 # Tiny models run far faster on one thread than on cores shared with other processes.
 torch.set_num_threads(1)

@@ -4,27 +4,24 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from typing import Any
 
-from haystack import Document, component, default_from_dict, default_to_dict
+from haystack import Document, component
 from haystack.utils import ComponentDevice
 from haystack_integrations.common.gliclass.utils import (
     ModelArg,
+    ModelComponent,
+    check_bool,
     check_documents,
     check_label_descriptions,
     check_labels,
-    check_model,
+    check_optional_str,
     check_positive_int,
     document_text,
-    load_classifier,
-    serialize_model,
 )
-
-from gliclass_rag import ZeroShotClassifier
 
 
 @component
-class GLiClassDocumentClassifier:
+class GLiClassDocumentClassifier(ModelComponent):
     """Classifies Documents against labels given at init and writes the result into their metadata.
 
     Each returned document is a copy with `meta["classification"] = {"label": best label, "score": its score,
@@ -43,6 +40,8 @@ class GLiClassDocumentClassifier:
     # positive
     ```
     """
+
+    _serialized = ("labels", "multi_label", "classification_field", "prompt", "label_descriptions", "batch_size")
 
     def __init__(
         self,
@@ -73,62 +72,19 @@ class GLiClassDocumentClassifier:
         :raises ValueError: If labels are empty or repeated, or `batch_size` is below 1.
         :raises TypeError: If an argument has the wrong type.
         """
-        check_model(model, device, dtype, "GLiClassDocumentClassifier")
+        self._init_model(model, device, dtype)
         labels = check_labels(labels)
-        if not isinstance(multi_label, bool):
-            msg = f"multi_label must be True or False, but got {multi_label!r}"
-            raise TypeError(msg)
-        if classification_field is not None and not isinstance(classification_field, str):
-            msg = f"classification_field must be a str or None, but got {classification_field!r}"
-            raise TypeError(msg)
-        if prompt is not None and not isinstance(prompt, str):
-            msg = f"prompt must be a str or None, but got {type(prompt).__name__}: {prompt!r}"
-            raise TypeError(msg)
+        check_bool(multi_label, "multi_label")
+        check_optional_str(classification_field, "classification_field")
+        check_optional_str(prompt, "prompt")
         check_label_descriptions(label_descriptions, labels)
         check_positive_int(batch_size, "batch_size")
         self.labels = labels
-        self.model = model
         self.multi_label = multi_label
         self.classification_field = classification_field
         self.prompt = prompt
         self.label_descriptions = dict(label_descriptions) if label_descriptions is not None else None
         self.batch_size = batch_size
-        self.device = device
-        self.dtype = dtype
-        self._classifier: ZeroShotClassifier | None = model if isinstance(model, ZeroShotClassifier) else None
-
-    def warm_up(self) -> None:
-        """Load the model (once; later calls do nothing)."""
-        if self._classifier is None:
-            self._classifier = load_classifier(self.model, self.device, self.dtype)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Serialize the component to a dictionary.
-
-        :returns: The init parameters, with `model` as its name or path.
-        :raises SerializationError: If the component was given a loaded `ZeroShotClassifier`.
-        """
-        return default_to_dict(
-            self,
-            labels=self.labels,
-            model=serialize_model(self.model, "GLiClassDocumentClassifier"),
-            multi_label=self.multi_label,
-            classification_field=self.classification_field,
-            prompt=self.prompt,
-            label_descriptions=self.label_descriptions,
-            batch_size=self.batch_size,
-            device=self.device,
-            dtype=self.dtype,
-        )
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> GLiClassDocumentClassifier:
-        """Deserialize the component from a dictionary made by `to_dict`.
-
-        :param data: The dictionary to deserialize from.
-        :returns: The deserialized component.
-        """
-        return default_from_dict(cls, data)
 
     @component.output_types(documents=list[Document])
     def run(self, documents: list[Document]) -> dict[str, list[Document]]:
@@ -150,9 +106,7 @@ class GLiClassDocumentClassifier:
             msg = f"GLiClassDocumentClassifier needs text in {where}; these documents have none: {missing}"
             raise ValueError(msg)
 
-        self.warm_up()
-        assert self._classifier is not None
-        rows = self._classifier.scores(
+        rows = self._loaded().scores(
             [text for text in texts if text is not None],  # all of them: None raised above
             self.labels,
             multi_label=self.multi_label,
@@ -169,9 +123,5 @@ class GLiClassDocumentClassifier:
 
     @component.output_types(documents=list[Document])
     async def run_async(self, documents: list[Document]) -> dict[str, list[Document]]:
-        """Asynchronously classify the documents (the model runs in a worker thread); same as `run`.
-
-        :param documents: The documents to classify (not modified).
-        :returns: A dictionary with `documents`: copies of the inputs with `meta["classification"]` set.
-        """
+        """Asynchronously classify the documents (the model runs in a worker thread); same as `run`."""
         return await asyncio.to_thread(self.run, documents=documents)

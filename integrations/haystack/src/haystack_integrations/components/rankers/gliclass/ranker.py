@@ -4,25 +4,20 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from typing import Any
 
-from haystack import Document, component, default_from_dict, default_to_dict
+from haystack import Document, component
 from haystack.utils import ComponentDevice
 from haystack_integrations.common.gliclass.utils import (
     ModelArg,
+    ModelComponent,
     check_documents,
-    check_model,
     check_positive_int,
     check_probability,
-    load_classifier,
-    serialize_model,
 )
-
-from gliclass_rag import ZeroShotClassifier
 
 
 @component
-class GLiClassRanker:
+class GLiClassRanker(ModelComponent):
     """Ranks Documents by their relevance to the query with a GLiClass zero-shot model.
 
     Each document is scored against the query as its single label (a sigmoid probability in [0, 1]); documents come
@@ -40,6 +35,16 @@ class GLiClassRanker:
     # Berlin is in Germany
     ```
     """
+
+    _serialized = (
+        "top_k",
+        "score_threshold",
+        "query_prefix",
+        "document_prefix",
+        "meta_fields_to_embed",
+        "embedding_separator",
+        "batch_size",
+    )
 
     def __init__(
         self,
@@ -75,7 +80,7 @@ class GLiClassRanker:
             dtype is given with a loaded classifier.
         :raises TypeError: If an argument has the wrong type.
         """
-        check_model(model, device, dtype, "GLiClassRanker")
+        self._init_model(model, device, dtype)
         check_positive_int(top_k, "top_k")
         check_probability(score_threshold, "score_threshold", optional=True)
         check_positive_int(batch_size, "batch_size")
@@ -93,7 +98,6 @@ class GLiClassRanker:
             msg = f"meta_fields_to_embed must be a list of str or None, but got {meta_fields_to_embed!r}"
             raise TypeError(msg)
 
-        self.model = model
         self.top_k = top_k
         self.score_threshold = score_threshold
         self.query_prefix = query_prefix
@@ -101,43 +105,6 @@ class GLiClassRanker:
         self.meta_fields_to_embed = list(meta_fields_to_embed or [])
         self.embedding_separator = embedding_separator
         self.batch_size = batch_size
-        self.device = device
-        self.dtype = dtype
-        self._classifier: ZeroShotClassifier | None = model if isinstance(model, ZeroShotClassifier) else None
-
-    def warm_up(self) -> None:
-        """Load the model (once; later calls do nothing)."""
-        if self._classifier is None:
-            self._classifier = load_classifier(self.model, self.device, self.dtype)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Serialize the component to a dictionary.
-
-        :returns: The init parameters, with `model` as its name or path.
-        :raises SerializationError: If the component was given a loaded `ZeroShotClassifier`.
-        """
-        return default_to_dict(
-            self,
-            model=serialize_model(self.model, "GLiClassRanker"),
-            top_k=self.top_k,
-            score_threshold=self.score_threshold,
-            query_prefix=self.query_prefix,
-            document_prefix=self.document_prefix,
-            meta_fields_to_embed=self.meta_fields_to_embed,
-            embedding_separator=self.embedding_separator,
-            batch_size=self.batch_size,
-            device=self.device,
-            dtype=self.dtype,
-        )
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> GLiClassRanker:
-        """Deserialize the component from a dictionary made by `to_dict`.
-
-        :param data: The dictionary to deserialize from.
-        :returns: The deserialized component.
-        """
-        return default_from_dict(cls, data)
 
     def _document_text(self, document: Document) -> str:
         meta_values = [
@@ -185,9 +152,7 @@ class GLiClassRanker:
             msg = f"GLiClassRanker cannot rank documents without text (no content, no meta_fields_to_embed): {blank}"
             raise ValueError(msg)
 
-        self.warm_up()
-        assert self._classifier is not None
-        ranked = self._classifier.rerank(self.query_prefix + query, texts, batch_size=self.batch_size)
+        ranked = self._loaded().rerank(self.query_prefix + query, texts, batch_size=self.batch_size)
         if score_threshold is not None:
             ranked = [passage for passage in ranked if passage.score >= score_threshold]
         return {"documents": [replace(documents[passage.index], score=passage.score) for passage in ranked[:top_k]]}
@@ -202,13 +167,7 @@ class GLiClassRanker:
     ) -> dict[str, list[Document]]:
         """Asynchronously rank the documents by relevance to the query (the model runs in a worker thread).
 
-        Takes and returns the same as `run`.
-
-        :param query: The query to rank the documents against.
-        :param documents: The documents to rank (not modified: copies with `score` set are returned).
-        :param top_k: The maximum number of documents to return; `None` uses the value given at init.
-        :param score_threshold: Minimum score of a returned document; `None` uses the value given at init.
-        :returns: A dictionary with `documents`: at most `top_k` documents, best first, with `score` in [0, 1].
+        Takes and returns the same as `run` (see there).
         """
         return await asyncio.to_thread(
             self.run, query=query, documents=documents, top_k=top_k, score_threshold=score_threshold

@@ -11,58 +11,73 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
-from haystack import Document, component, default_from_dict, default_to_dict
+from haystack import Document, component
 from haystack.utils import ComponentDevice
 from haystack_integrations.common.gliclass.utils import (
     ModelArg,
+    ModelComponent,
+    check_bool,
     check_documents,
     check_label_descriptions,
     check_label_thresholds,
     check_labels,
-    check_model,
+    check_optional_str,
     check_positive_int,
     check_probability,
     document_text,
-    load_classifier,
-    serialize_model,
 )
 
-from gliclass_rag import ZeroShotClassifier
-
 RESERVED_OUTPUTS = ("unmatched", "scores")
+_ROUTING = ("labels", "threshold", "label_thresholds", "multi_label", "prompt", "label_descriptions")
 
 
-def _check_routing(
-    labels: object,
-    threshold: object,
-    label_thresholds: object,
-    multi_label: object,
-    prompt: object,
-    label_descriptions: object,
-) -> list[str]:
-    labels = check_labels(labels, reserved=RESERVED_OUTPUTS)
-    check_probability(threshold, "threshold")
-    check_label_thresholds(label_thresholds, labels)
-    if not isinstance(multi_label, bool):
-        msg = f"multi_label must be True or False, but got {multi_label!r}"
-        raise TypeError(msg)
-    if prompt is not None and not isinstance(prompt, str):
-        msg = f"prompt must be a str or None, but got {type(prompt).__name__}: {prompt!r}"
-        raise TypeError(msg)
-    check_label_descriptions(label_descriptions, labels)
-    return labels
+class _Router(ModelComponent):
+    """What both routers share: the model, the labels and their thresholds, single- or multi-label matching."""
 
+    labels: list[str]
 
-def _matched(scores: Mapping[str, float], thresholds: Mapping[str, float], *, multi_label: bool) -> list[str]:
-    """Labels whose score reaches their threshold, in label order; single-label keeps the best of them."""
-    passed = [label for label, score in scores.items() if score >= thresholds[label]]
-    if not multi_label and passed:
-        passed = [max(passed, key=scores.__getitem__)]
-    return passed
+    def _init_routing(
+        self,
+        model: ModelArg,
+        device: ComponentDevice | None,
+        dtype: str | None,
+        labels: list[str],
+        threshold: float,
+        label_thresholds: dict[str, float] | None,
+        multi_label: bool,
+        prompt: str | None,
+        label_descriptions: dict[str, str] | None,
+    ) -> None:
+        self._init_model(model, device, dtype)
+        self.labels = check_labels(labels, reserved=RESERVED_OUTPUTS)
+        check_probability(threshold, "threshold")
+        check_label_thresholds(label_thresholds, self.labels)
+        check_bool(multi_label, "multi_label")
+        check_optional_str(prompt, "prompt")
+        check_label_descriptions(label_descriptions, self.labels)
+        self.threshold = threshold
+        self.label_thresholds = dict(label_thresholds) if label_thresholds is not None else None
+        self.multi_label = multi_label
+        self.prompt = prompt
+        self.label_descriptions = dict(label_descriptions) if label_descriptions is not None else None
+        self._thresholds = {label: float((label_thresholds or {}).get(label, threshold)) for label in self.labels}
+
+    def _scores(self, texts: list[str], batch_size: int = 8) -> list[dict[str, float]]:
+        """Every label's sigmoid score for each text, in label order."""
+        return self._loaded().scores(
+            texts, self.labels, prompt=self.prompt, label_descriptions=self.label_descriptions, batch_size=batch_size
+        )
+
+    def _matched(self, scores: Mapping[str, float]) -> list[str]:
+        """Labels whose score reaches their threshold, in label order; single-label keeps the best of them."""
+        passed = [label for label, score in scores.items() if score >= self._thresholds[label]]
+        if not self.multi_label and passed:
+            passed = [max(passed, key=scores.__getitem__)]
+        return passed
 
 
 @component
-class GLiClassTextRouter:
+class GLiClassTextRouter(_Router):
     """Routes a text to one output per label it matches, or to `unmatched`; also outputs every label's score.
 
     A label matches when its score (a sigmoid probability) reaches its threshold: `label_thresholds[label]` if
@@ -79,6 +94,8 @@ class GLiClassTextRouter:
     # {"billing": "I was charged twice this month", "scores": {"billing": 0.93, "technical issue": 0.08}}
     ```
     """
+
+    _serialized = _ROUTING
 
     def __init__(
         self,
@@ -109,52 +126,10 @@ class GLiClassTextRouter:
         :raises ValueError: If labels are empty, repeated or reserved, or a threshold is outside [0, 1].
         :raises TypeError: If an argument has the wrong type.
         """
-        check_model(model, device, dtype, "GLiClassTextRouter")
-        self.labels = _check_routing(labels, threshold, label_thresholds, multi_label, prompt, label_descriptions)
-        self.model = model
-        self.threshold = threshold
-        self.label_thresholds = dict(label_thresholds) if label_thresholds is not None else None
-        self.multi_label = multi_label
-        self.prompt = prompt
-        self.label_descriptions = dict(label_descriptions) if label_descriptions is not None else None
-        self.device = device
-        self.dtype = dtype
-        self._thresholds = {label: float((label_thresholds or {}).get(label, threshold)) for label in self.labels}
-        self._classifier: ZeroShotClassifier | None = model if isinstance(model, ZeroShotClassifier) else None
-        component.set_output_types(self, **dict.fromkeys(self.labels, str), unmatched=str, scores=dict[str, float])
-
-    def warm_up(self) -> None:
-        """Load the model (once; later calls do nothing)."""
-        if self._classifier is None:
-            self._classifier = load_classifier(self.model, self.device, self.dtype)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Serialize the component to a dictionary.
-
-        :returns: The init parameters, with `model` as its name or path.
-        :raises SerializationError: If the component was given a loaded `ZeroShotClassifier`.
-        """
-        return default_to_dict(
-            self,
-            labels=self.labels,
-            model=serialize_model(self.model, "GLiClassTextRouter"),
-            threshold=self.threshold,
-            label_thresholds=self.label_thresholds,
-            multi_label=self.multi_label,
-            prompt=self.prompt,
-            label_descriptions=self.label_descriptions,
-            device=self.device,
-            dtype=self.dtype,
+        self._init_routing(
+            model, device, dtype, labels, threshold, label_thresholds, multi_label, prompt, label_descriptions
         )
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> GLiClassTextRouter:
-        """Deserialize the component from a dictionary made by `to_dict`.
-
-        :param data: The dictionary to deserialize from.
-        :returns: The deserialized component.
-        """
-        return default_from_dict(cls, data)
+        component.set_output_types(self, **dict.fromkeys(self.labels, str), unmatched=str, scores=dict[str, float])
 
     def run(self, text: str) -> dict[str, Any]:
         """Route the text to the outputs of the labels it matches, or to `unmatched`.
@@ -169,26 +144,18 @@ class GLiClassTextRouter:
             raise TypeError(msg)
         if not text.strip():
             return {"unmatched": text, "scores": {}}
-        self.warm_up()
-        assert self._classifier is not None
-        scores = self._classifier.scores(
-            text, self.labels, prompt=self.prompt, label_descriptions=self.label_descriptions
-        )
-        matched = _matched(scores, self._thresholds, multi_label=self.multi_label)
+        scores = self._scores([text])[0]
+        matched = self._matched(scores)
         routed: dict[str, Any] = dict.fromkeys(matched, text) if matched else {"unmatched": text}
         return {**routed, "scores": scores}
 
     async def run_async(self, text: str) -> dict[str, Any]:
-        """Asynchronously route the text (the model runs in a worker thread); takes and returns the same as `run`.
-
-        :param text: The text to route.
-        :returns: A dictionary with the text under each matched label (or under `unmatched`), and `scores`.
-        """
+        """Asynchronously route the text (the model runs in a worker thread); takes and returns the same as `run`."""
         return await asyncio.to_thread(self.run, text=text)
 
 
 @component
-class GLiClassDocumentRouter:
+class GLiClassDocumentRouter(_Router):
     """Routes Documents to one output per label they match, or to `unmatched`: the batch shape of the text router.
 
     Matching is as in `GLiClassTextRouter`. Each output is a list of the (unmodified) input Documents; only
@@ -207,6 +174,8 @@ class GLiClassDocumentRouter:
     # {"sports": [Document(...team...)], "finance": [Document(...stocks...)], "scores": [{...}, {...}]}
     ```
     """
+
+    _serialized = (*_ROUTING, "classification_field", "batch_size")
 
     def __init__(
         self,
@@ -242,65 +211,19 @@ class GLiClassDocumentRouter:
             `batch_size` is below 1.
         :raises TypeError: If an argument has the wrong type.
         """
-        check_model(model, device, dtype, "GLiClassDocumentRouter")
-        self.labels = _check_routing(labels, threshold, label_thresholds, multi_label, prompt, label_descriptions)
-        if classification_field is not None and not isinstance(classification_field, str):
-            msg = f"classification_field must be a str or None, but got {classification_field!r}"
-            raise TypeError(msg)
+        self._init_routing(
+            model, device, dtype, labels, threshold, label_thresholds, multi_label, prompt, label_descriptions
+        )
+        check_optional_str(classification_field, "classification_field")
         check_positive_int(batch_size, "batch_size")
-        self.model = model
-        self.threshold = threshold
-        self.label_thresholds = dict(label_thresholds) if label_thresholds is not None else None
-        self.multi_label = multi_label
         self.classification_field = classification_field
-        self.prompt = prompt
-        self.label_descriptions = dict(label_descriptions) if label_descriptions is not None else None
         self.batch_size = batch_size
-        self.device = device
-        self.dtype = dtype
-        self._thresholds = {label: float((label_thresholds or {}).get(label, threshold)) for label in self.labels}
-        self._classifier: ZeroShotClassifier | None = model if isinstance(model, ZeroShotClassifier) else None
         component.set_output_types(
             self,
             **dict.fromkeys(self.labels, list[Document]),
             unmatched=list[Document],
             scores=list[dict[str, float]],
         )
-
-    def warm_up(self) -> None:
-        """Load the model (once; later calls do nothing)."""
-        if self._classifier is None:
-            self._classifier = load_classifier(self.model, self.device, self.dtype)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Serialize the component to a dictionary.
-
-        :returns: The init parameters, with `model` as its name or path.
-        :raises SerializationError: If the component was given a loaded `ZeroShotClassifier`.
-        """
-        return default_to_dict(
-            self,
-            labels=self.labels,
-            model=serialize_model(self.model, "GLiClassDocumentRouter"),
-            threshold=self.threshold,
-            label_thresholds=self.label_thresholds,
-            multi_label=self.multi_label,
-            classification_field=self.classification_field,
-            prompt=self.prompt,
-            label_descriptions=self.label_descriptions,
-            batch_size=self.batch_size,
-            device=self.device,
-            dtype=self.dtype,
-        )
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> GLiClassDocumentRouter:
-        """Deserialize the component from a dictionary made by `to_dict`.
-
-        :param data: The dictionary to deserialize from.
-        :returns: The deserialized component.
-        """
-        return default_from_dict(cls, data)
 
     def run(self, documents: list[Document]) -> dict[str, Any]:
         """Route each document to the outputs of the labels it matches, or to `unmatched`.
@@ -315,27 +238,15 @@ class GLiClassDocumentRouter:
         scored = [i for i, text in enumerate(texts) if text is not None]
         scores: list[dict[str, float]] = [{} for _ in documents]
         if scored:
-            self.warm_up()
-            assert self._classifier is not None
-            rows = self._classifier.scores(
-                [text for text in texts if text is not None],  # the texts at `scored`
-                self.labels,
-                prompt=self.prompt,
-                label_descriptions=self.label_descriptions,
-                batch_size=self.batch_size,
-            )
+            rows = self._scores([text for text in texts if text is not None], self.batch_size)  # those at `scored`
             for i, row in zip(scored, rows, strict=True):
                 scores[i] = row
         routed: dict[str, list[Document]] = {label: [] for label in [*self.labels, "unmatched"]}
         for doc, row in zip(documents, scores, strict=True):
-            for label in _matched(row, self._thresholds, multi_label=self.multi_label) or ["unmatched"]:
+            for label in self._matched(row) or ["unmatched"]:
                 routed[label].append(doc)
         return {**{label: docs for label, docs in routed.items() if docs}, "scores": scores}
 
     async def run_async(self, documents: list[Document]) -> dict[str, Any]:
-        """Asynchronously route the documents (the model runs in a worker thread); same as `run`.
-
-        :param documents: The documents to route (passed on unmodified).
-        :returns: A dictionary with the routed documents per label (and `unmatched`), and `scores`.
-        """
+        """Asynchronously route the documents (the model runs in a worker thread); same as `run`."""
         return await asyncio.to_thread(self.run, documents=documents)
