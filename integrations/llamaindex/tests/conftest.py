@@ -18,13 +18,13 @@ import llama_index.core
 import pytest
 import torch
 import transformers
-from gliclass_tiny import build_classifier
 from llama_index.core.bridge.pydantic import Field
 from llama_index.core.instrumentation import get_dispatcher
 from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.instrumentation.events.base import BaseEvent
 
 from gliclass_rag import ZeroShotClassifier, default_model_path, resolve_classifier
+from gliclass_rag.testing import build_classifier
 
 # LlamaIndex reads these on first use (not at import): stopwords and punkt_tab, and the default tokenizer's BPE
 # file, ship inside llama-index-core; pointing at them keeps a stray NLTK_DATA or TIKTOKEN_CACHE_DIR from
@@ -57,7 +57,7 @@ def _no_network() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def classifier() -> ZeroShotClassifier:
     """A tiny random classifier shared by the session (components only read it)."""
-    return build_classifier(seed=0)
+    return build_classifier("uni-encoder", seed=0)
 
 
 @pytest.fixture(scope="session")

@@ -12,8 +12,15 @@ import pytest
 
 
 def test_public_api() -> None:
-    assert package.__all__ == ["GLiClassRerank", "GLiClassSelector"]
-    assert distribution("llama-index-postprocessor-gliclass").version == "0.1.0"
+    assert package.__all__ == [
+        "GLiClassFaithfulnessEvaluator",
+        "GLiClassGuardPostprocessor",
+        "GLiClassRerank",
+        "GLiClassSelector",
+    ]
+    dist = distribution("llama-index-postprocessor-gliclass")
+    assert dist.version == "0.1.0"
+    assert {"gliclass-rag>=0.1", "gliclass-guards>=0.1", "llama-index-core>=0.14"} <= set(dist.requires or [])
 
 
 def test_namespace_layout() -> None:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Sequence
 from typing import Any, TypeAlias
 
 import torch
+from llama_index.core.schema import NodeWithScore
 
 from gliclass_rag import InvalidInputError, ZeroShotClassifier, resolve_classifier
 
@@ -25,6 +27,7 @@ __all__ = [
     "check_dtype",
     "check_loading_options",
     "check_model",
+    "check_nodes",
     "check_positive_int",
     "check_probability",
     "check_query",
@@ -126,6 +129,15 @@ def check_query(query: str) -> str:
     if not isinstance(query, str) or not query.strip():
         raise InvalidInputError(f"the query must be a non-empty str, but got {_shown(query)}")
     return query
+
+
+def check_nodes(nodes: Any) -> None:
+    """A list of ``NodeWithScore`` (the message names the first item that is not one)."""
+    if isinstance(nodes, (str, bytes)) or not isinstance(nodes, Sequence):
+        raise InvalidInputError(f"nodes must be a list of NodeWithScore, but got {type(nodes).__name__}")
+    for index, node in enumerate(nodes):
+        if not isinstance(node, NodeWithScore):
+            raise InvalidInputError(f"nodes[{index}] must be a NodeWithScore, but got {type(node).__name__}")
 
 
 def model_display_name(model: str | ZeroShotClassifier | None) -> str:

@@ -31,6 +31,7 @@ from ._model import (
     check_dtype,
     check_loading_options,
     check_model,
+    check_nodes,
     check_positive_int,
     check_probability,
     check_query,
@@ -154,7 +155,7 @@ class GLiClassRerank(BaseNodePostprocessor):
     def _postprocess_nodes(
         self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None = None
     ) -> list[NodeWithScore]:
-        _check_nodes(nodes)
+        check_nodes(nodes)
         dispatcher.event(self._start_event(nodes, query_bundle))
         query = _query_text(query_bundle)
         if not nodes:
@@ -171,7 +172,7 @@ class GLiClassRerank(BaseNodePostprocessor):
     async def _apostprocess_nodes(
         self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None = None
     ) -> list[NodeWithScore]:
-        _check_nodes(nodes)
+        check_nodes(nodes)
         await dispatcher.aevent(self._start_event(nodes, query_bundle))
         query = _query_text(query_bundle)
         if not nodes:
@@ -222,14 +223,6 @@ class GLiClassRerank(BaseNodePostprocessor):
                 excluded = list(getattr(node, field))
                 update[field] = excluded if RETRIEVAL_SCORE_KEY in excluded else [*excluded, RETRIEVAL_SCORE_KEY]
         return original.model_copy(update={"node": node.model_copy(update=update), "score": score})
-
-
-def _check_nodes(nodes: Any) -> None:
-    if isinstance(nodes, (str, bytes)) or not isinstance(nodes, Sequence):
-        raise InvalidInputError(f"nodes must be a list of NodeWithScore, but got {type(nodes).__name__}")
-    for index, node in enumerate(nodes):
-        if not isinstance(node, NodeWithScore):
-            raise InvalidInputError(f"nodes[{index}] must be a NodeWithScore, but got {type(node).__name__}")
 
 
 def _query_text(query_bundle: QueryBundle | None) -> str:
