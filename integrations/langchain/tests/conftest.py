@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import torch
 from langchain_core.documents import Document
-from tiny_models import build_classifier
 
 from gliclass_rag import ZeroShotClassifier, clear_shared_classifiers, default_model_path
+from gliclass_rag.testing import build_classifier
 
 # Tiny models run far faster on one thread than on cores shared with other processes.
 torch.set_num_threads(1)
