@@ -51,7 +51,7 @@ class Request:
     labels: tuple[str, ...]
     prompt: str | None = None
     examples: tuple[Example, ...] = ()
-    descriptions: str | None = None  # "label: description" sentences, placed after the text
+    descriptions: tuple[str | None, ...] = ()  # one per label (or empty): a description of that label
     retrieved: tuple[RetrievedExample, ...] = ()
 
 
@@ -137,10 +137,27 @@ class InputBuilder:
     def label_text(self, label: str) -> str:
         return label.lower() if self.lowercase_labels else label
 
-    def _text_items(self, request: Request, text: _Text | _Ids) -> list[_Item]:
+    def _description(self, request: Request, index: int) -> str | None:
+        return request.descriptions[index] if request.descriptions else None
+
+    def label_input(self, request: Request, index: int) -> str:
+        """What a bi-encoder's label encoder reads for a label: its name, and ``": description"`` if it has one."""
+        name = self.label_text(request.labels[index])
+        description = self._description(request, index)
+        return f"{name}: {description}" if description else name
+
+    def _described(self, request: Request, labels: Sequence[int]) -> str:
+        """The reference's training format: ``"label: description"`` sentences, joined by spaces."""
+        parts = [f"{self.label_text(request.labels[i])}: {self._description(request, i)}" for i in labels]
+        return " ".join(p for p, i in zip(parts, labels, strict=True) if self._description(request, i))
+
+    def _text_items(self, request: Request, text: _Text | _Ids, labels: Sequence[int]) -> list[_Item]:
         items: list[_Item] = [text]
-        if request.descriptions:
-            items.append(_Text(" " + request.descriptions))
+        # Uni-encoders read the descriptions of the labels in this sequence beside the text (bi-encoders: in the
+        # label encoder, see label_input).
+        described = self._described(request, labels) if self.architecture != "bi-encoder" else ""
+        if described:
+            items.append(_Text(" " + described))
         if request.retrieved:  # the reference appends RAC examples to the text, space-separated
             items.append(_Text(" "))
             for position, example in enumerate(request.retrieved):
@@ -161,7 +178,7 @@ class InputBuilder:
 
     def layout(self, request: Request, labels: Sequence[int], text: _Text | _Ids) -> list[_Item]:
         prompt = request.prompt or ""
-        text_items = self._text_items(request, text)
+        text_items = self._text_items(request, text, labels)
         if self.architecture == "bi-encoder":
             return [*([_Text(prompt + " ")] if prompt else []), *text_items]
         label_items: list[_Item] = []
@@ -289,7 +306,12 @@ class InputBuilder:
             (LABEL_TOKEN, self.label_text(label), LABEL_TOKEN if i + 1 < len(request.labels) else SEP_TOKEN)
             for i, label in enumerate(request.labels)
         ]
-        return [1 + len(ids) for ids in self.segments.encode(segments)]
+        lengths = [1 + len(ids) for ids in self.segments.encode(segments)]
+        if request.descriptions:  # a label's description travels with it into its chunk
+            described = [self._described(request, [i]) or "" for i in range(len(request.labels))]
+            extra = self.segments.encode([(None, " " + d, None) for d in described])
+            lengths = [n + (len(e) if d else 0) for n, e, d in zip(lengths, extra, described, strict=True)]
+        return lengths
 
     def _windows(
         self, requests: Sequence[Request], pieces: Sequence[tuple[int, tuple[int, ...]]], options: ChunkingOptions

@@ -159,11 +159,10 @@ def _examples(examples: ExamplesArg | None, num_texts: int) -> list[tuple[Exampl
     return [shared] * num_texts
 
 
-def _descriptions(descriptions: Mapping[str, str] | None, labels: tuple[str, ...]) -> str | None:
-    if not descriptions:
-        return None
-    parts = [f"{label}: {descriptions[label]}" for label in labels if label in descriptions]
-    return " ".join(parts) if parts else None
+def _descriptions(descriptions: Mapping[str, str] | None, labels: tuple[str, ...]) -> tuple[str | None, ...]:
+    if not descriptions or not any(label in descriptions for label in labels):
+        return ()
+    return tuple(descriptions.get(label) for label in labels)
 
 
 def build_requests(

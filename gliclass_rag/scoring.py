@@ -66,7 +66,7 @@ class ScoringEngine:
             for start in range(0, len(order), batch_size):
                 rows = order[start : start + batch_size]
                 batch = collate(
-                    [planned[i] for i in rows], [], pad_token_id=self.pad_token_id, label_text=str,
+                    [planned[i] for i in rows], [], pad_token_id=self.pad_token_id, label_input=_no_labels,
                     label_table=None, device=self.device,
                 )  # fmt: skip
                 hidden, _ = network.encode_sequence(batch.input_ids, batch.attention_mask)  # (B, L, D)
@@ -134,7 +134,7 @@ class ScoringEngine:
             sequences,
             requests,
             pad_token_id=self.pad_token_id,
-            label_text=self.builder.label_text,
+            label_input=self.builder.label_input,
             label_table=self.label_embeddings if self.uses_label_encoder else None,
             device=self.device,
         )
@@ -202,7 +202,7 @@ def collate(
     requests: Sequence[Request],
     *,
     pad_token_id: int,
-    label_text: Callable[[str], str],
+    label_input: Callable[[Request, int], str],
     label_table: Callable[[list[str]], torch.Tensor] | None,
     device: torch.device,
 ) -> ModelBatch:
@@ -219,7 +219,7 @@ def collate(
     mask = (mask.pin_memory() if pinned else mask).to(device, non_blocking=pinned)
     if label_table is None:
         return ModelBatch(ids, mask, num_slots)
-    names = [[label_text(requests[s.request].labels[i]) for i in s.labels] for s in sequences]
+    names = [[label_input(requests[s.request], i) for i in s.labels] for s in sequences]
     unique = list(dict.fromkeys(name for row in names for name in row))
     table = label_table(unique)  # (N, D)
     position = {name: i for i, name in enumerate(unique)}
@@ -230,3 +230,7 @@ def collate(
         label_mask[row, : len(row_names)] = True
     label_embeddings = table[index.to(table.device)]  # (B, C, D)
     return ModelBatch(ids, mask, num_slots, label_embeddings, label_mask.to(device))
+
+
+def _no_labels(request: Request, index: int) -> str:
+    raise AssertionError("text-only batches have no labels")  # pragma: no cover

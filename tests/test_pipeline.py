@@ -358,7 +358,12 @@ def test_window_aggregation(uni: ZeroShotClassifier, aggregation: str) -> None:
     with torch.no_grad():
         for sequence in sequences:  # each window on its own
             batch = collate(
-                [sequence], requests, pad_token_id=0, label_text=str, label_table=None, device=torch.device("cpu")
+                [sequence],
+                requests,
+                pad_token_id=0,
+                label_input=lambda request, index: request.labels[index],
+                label_table=None,
+                device=torch.device("cpu"),
             )
             windows.append(uni.model(batch).logits[0, : len(labels)].double().numpy())
     stacked = np.stack(windows)

@@ -103,7 +103,7 @@ class BatchBuilder:
             planned.sequences,
             planned.requests,
             pad_token_id=self.pad_token_id,
-            label_text=self.builder.label_text,
+            label_input=self.builder.label_input,
             label_table=label_table if self.uses_label_encoder else None,
             device=self.device,
         )
