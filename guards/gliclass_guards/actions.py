@@ -34,28 +34,41 @@ def check_on_fail(on_fail: object) -> OnFail:
     raise GuardConfigError(f"on_fail must be one of {list(FAIL_ACTIONS)} or a callable, but got {on_fail!r}")
 
 
+def _import(path: str) -> Any:
+    """The object named ``"module:qualname"``."""
+    module_name, _, qualname = path.partition(":")
+    try:
+        target: Any = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            target = getattr(target, part)
+    except (ImportError, AttributeError, ValueError) as error:
+        raise GuardConfigError(f"on_fail callable {path!r} cannot be imported: {error}") from error
+    return target
+
+
 def on_fail_to_json(on_fail: OnFail) -> str | dict[str, str]:
-    """A fail action as JSON: its name, or ``{"callable": "module:qualname"}`` for a module-level function."""
+    """A fail action as JSON: its name, or ``{"callable": "module:qualname"}`` for a module-level function (one
+    that importing that name gives back; a bound method, a lambda or a nested function is refused)."""
     if isinstance(on_fail, str):
         return on_fail
     module, qualname = getattr(on_fail, "__module__", None), getattr(on_fail, "__qualname__", "")
+    refused = f"on_fail {on_fail!r} cannot be serialised: use a named action or a module-level function"
     if not module or not qualname or "<" in qualname:
-        msg = f"on_fail {on_fail!r} cannot be serialised: use a named action or a module-level function"
-        raise GuardConfigError(msg)
-    return {"callable": f"{module}:{qualname}"}
+        raise GuardConfigError(refused)
+    path = f"{module}:{qualname}"
+    try:
+        found = _import(path)
+    except GuardConfigError as error:
+        raise GuardConfigError(refused) from error
+    if found is not on_fail:  # a bound method names its class's function, which takes the instance first
+        raise GuardConfigError(refused)
+    return {"callable": path}
 
 
 def on_fail_from_json(value: Any) -> OnFail:
     """The inverse of :func:`on_fail_to_json` (imports the named module for a callable)."""
     if isinstance(value, dict) and set(value) == {"callable"} and isinstance(value["callable"], str):
-        module_name, _, qualname = value["callable"].partition(":")
-        try:
-            target: Any = importlib.import_module(module_name)
-            for part in qualname.split("."):
-                target = getattr(target, part)
-        except (ImportError, AttributeError) as error:
-            raise GuardConfigError(f"on_fail callable {value['callable']!r} cannot be imported: {error}") from error
-        return check_on_fail(target)
+        return check_on_fail(_import(value["callable"]))
     return check_on_fail(value)
 
 

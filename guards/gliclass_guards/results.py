@@ -152,7 +152,8 @@ class RouteResult:
         return self.routes[0] if self.routes else None
 
     def score(self, route: str) -> float:
-        """The score of ``route`` (KeyError for a name that is not a configured route)."""
+        """The score of ``route``: KeyError for a name that is not a configured route, and for every name when
+        nothing was scored (a blank query, or an engine error: ``scores`` is then empty)."""
         for name, value in self.scores:
             if name == route:
                 return value

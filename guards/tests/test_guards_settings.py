@@ -43,9 +43,16 @@ def test_a_callable_on_fail_round_trips_by_import_path() -> None:
     assert SafetyGuard.from_dict(data).on_fail is shout
 
 
+class Redactor:
+    def redact(self, result: GuardResult) -> str:
+        return "#"
+
+
 def test_what_cannot_be_serialised_is_refused() -> None:
     with pytest.raises(GuardConfigError, match="cannot be serialised"):
         SafetyGuard(on_fail=lambda result: None).to_dict()
+    with pytest.raises(GuardConfigError, match="cannot be serialised"):  # "module:Redactor.redact" drops the instance
+        SafetyGuard(on_fail=Redactor().redact).to_dict()
     with pytest.raises(GuardConfigError, match="needs model as a name or path"):
         SafetyGuard(ScriptedScorer()).to_dict()
     with pytest.raises(GuardConfigError, match=r"unknown settings \['colour'\]"):

@@ -176,3 +176,9 @@ def test_to_dict_from_dict(model_path: str) -> None:
 def test_to_dict_refuses_a_loaded_classifier(classifier: ZeroShotClassifier) -> None:
     with pytest.raises(SerializationError, match="name or path"):
         GLiClassRanker(classifier).to_dict()
+
+
+def test_to_dict_writes_the_embedded_default_instance_as_none(classifier: ZeroShotClassifier) -> None:
+    classifier.is_embedded_default = True  # what ZeroShotClassifier.from_pretrained() sets on the embedded model
+    data = GLiClassRanker(classifier).to_dict()
+    assert data["init_parameters"]["model"] is None  # from_dict resolves None to the shared embedded instance

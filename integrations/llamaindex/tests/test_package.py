@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import socket
 from importlib.metadata import distribution
 from pathlib import Path
 
 import llama_index.postprocessor.gliclass as package
 import pytest
+
+PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
+
+
+def source_version() -> str:
+    """The version written in pyproject.toml: the one place it is written."""
+    match = re.search(r'^version = "([^"]+)"$', PYPROJECT.read_text(encoding="utf-8"), flags=re.MULTILINE)
+    assert match is not None, f"no version in {PYPROJECT}"
+    return match.group(1)
 
 
 def test_public_api() -> None:
@@ -19,7 +29,7 @@ def test_public_api() -> None:
         "GLiClassSelector",
     ]
     dist = distribution("llama-index-postprocessor-gliclass")
-    assert dist.version == "0.1.0"
+    assert dist.version == source_version()  # the installed distribution is this source tree
     assert {"gliclass-rag>=0.1", "gliclass-guards>=0.1", "llama-index-core>=0.14"} <= set(dist.requires or [])
 
 

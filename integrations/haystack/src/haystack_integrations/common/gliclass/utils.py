@@ -96,10 +96,11 @@ def serialize_model(model: ModelArg, owner: str) -> str | None:
     """The ``model`` init argument as JSON: its name or path (None stays None: the embedded default model).
 
     A loaded :class:`ZeroShotClassifier` is written as the name or path it was loaded from
-    (``ZeroShotClassifier.name_or_path``). One built in code, or the embedded default model passed as an instance,
-    has none: ``SerializationError`` (pass ``None`` or the name or path instead; components given the same name or
-    path share one instance in memory through :func:`gliclass_rag.resolve_classifier`). Any other loaded object
-    (a scorer given to a guard) has no name either: ``SerializationError``.
+    (``ZeroShotClassifier.name_or_path``), and the embedded default model loaded as an instance as None
+    (``ZeroShotClassifier.is_embedded_default``). One built in code has neither: ``SerializationError`` (pass the
+    name or path instead; components given the same name or path share one instance in memory through
+    :func:`gliclass_rag.resolve_classifier`). Any other loaded object (a scorer given to a guard) has no name
+    either: ``SerializationError``.
     """
     if model is not None and not isinstance(model, (str, Path, ZeroShotClassifier)):
         msg = (
@@ -109,14 +110,15 @@ def serialize_model(model: ModelArg, owner: str) -> str | None:
         )
         raise SerializationError(msg)
     if isinstance(model, ZeroShotClassifier):
+        if getattr(model, "is_embedded_default", False):
+            return None
         source = getattr(model, "name_or_path", None)
         if isinstance(source, str) and source:
             return source
         msg = (
             f"{owner} was given a loaded ZeroShotClassifier that does not record a name or path to load it from "
-            "(built in code, or the embedded default model), so the component cannot be serialised. Pass the "
-            "name or path as `model` instead (None for the embedded default model); components given the same "
-            "name or path share one model in memory."
+            "(built in code), so the component cannot be serialised. Save it (save_pretrained) and pass its path as "
+            "`model` instead; components given the same name or path share one model in memory."
         )
         raise SerializationError(msg)
     return None if model is None else str(model)
