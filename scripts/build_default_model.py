@@ -26,7 +26,8 @@ import torch
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from gliclass_rag import ZeroShotClassifier  # noqa: E402
+from gliclass_rag import Calibration, ZeroShotClassifier  # noqa: E402
+from gliclass_rag.calibration import fit_calibration  # noqa: E402
 from gliclass_rag.evaluation.datasets import load_labelled  # noqa: E402
 from gliclass_rag.training import (  # noqa: E402
     Augmentation,
@@ -78,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--encoder-lr", type=float, default=2e-4)
     parser.add_argument("--head-lr", type=float, default=2e-4)
     parser.add_argument("--listwise", type=float, default=1.0)
+    parser.add_argument("--focal-coef", type=float, default=0.0, help="weight of the per-label BCE term")
+    parser.add_argument("--calibration-rows", type=int, default=400, help="training rows the final calibration sees")
     parser.add_argument("--max-labels", type=int, default=16, help="labels per training row at most")
     parser.add_argument("--eval-every", type=int, default=100)
     parser.add_argument("--validation-rows", type=int, default=150, help="per validation set")
@@ -114,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         encoder_lr=args.encoder_lr,
         head_lr=args.head_lr,
         listwise_coef=args.listwise,
+        focal_coef=args.focal_coef,
         focal_alpha=-1.0,
         focal_gamma=0.0,
         max_length=args.max_length,
@@ -140,6 +144,18 @@ def main(argv: list[str] | None = None) -> int:
         report(0, trainer.evaluate())
         result = trainer.train()
         trained["lora"] = {"steps": result.steps, "best_step": result.best_step, "accuracy": result.best_metric}
+    # Scores are trained for ranking; a temperature and bias fitted on held-in training rows give them their meaning
+    # as probabilities (the pipeline applies it; thresholds such as 0.5 then mean the same across label sets).
+    rows = random.Random(args.seed + 1).sample(list(load_examples(args.data)), args.calibration_rows)
+    classifier.with_calibration(Calibration())
+    calibration = fit_calibration(
+        classifier,
+        [r.text[:2000] for r in rows],
+        [list(r.all_labels) for r in rows],
+        [list(r.true_labels) for r in rows],
+    )
+    classifier.with_calibration(calibration)
+    trained["calibration"] = calibration.to_dict()
     log.write(json.dumps(trained) + "\n")
     extra_rag = {"trained": trained}
     shared = {"model.encoder_model": BACKBONE}
