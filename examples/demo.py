@@ -1,6 +1,6 @@
 """A tour of gliclass-rag on the embedded default model, offline: classify, rerank, route, guard.
 
-    python examples/demo.py
+Run: ``python examples/demo.py`` (``bash scripts/demo.sh`` sets up the environment first).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ def main() -> None:
 
     print("== Zero-shot classification (multi-label, sorted, thresholded)")
     texts = ["The rocket reached orbit after a flawless launch.", "The striker scored twice in the final."]
-    for text, found in zip(texts, classifier.classify(texts, ["space", "sports", "politics", "cooking"])):
+    for text, found in zip(texts, classifier.classify(texts, ["space", "sports", "politics", "cooking"]), strict=True):
         print(f"  {text!r} -> {[(s.label, round(s.score, 3)) for s in found]}")
 
     print("== Single-label intent routing with every score")

@@ -34,7 +34,7 @@ from .results import LabelScore, RankedPassage
 from .scoring import ScoringEngine
 from .tokens import SegmentTokenizer
 
-__all__ = ["SUPPORTED_DTYPES", "ZeroShotClassifier", "default_model_path"]
+__all__ = ["SUPPORTED_DTYPES", "ZeroShotClassifier", "default_model_path", "parse_device", "parse_dtype"]
 
 REFERENCE_MAX_LENGTH = 1024  # the reference pipeline's max_length
 LABEL_TOKENIZER_DIR = "label_tokenizer"
@@ -53,7 +53,8 @@ def default_model_path() -> Path:
     return Path(__file__).parent / "models" / "default"
 
 
-def _parse_device(device: str | torch.device | None) -> torch.device:
+def parse_device(device: str | torch.device | None) -> torch.device:
+    """A torch device from ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"auto"`` or None (auto: cuda when present)."""
     if device is None or device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
@@ -62,7 +63,8 @@ def _parse_device(device: str | torch.device | None) -> torch.device:
         raise InvalidInputError(f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto', but got {device!r}") from error
 
 
-def _parse_dtype(dtype: str | torch.dtype | None) -> torch.dtype | None:
+def parse_dtype(dtype: str | torch.dtype | None) -> torch.dtype | None:
+    """A torch dtype from a dtype or one of SUPPORTED_DTYPES' names; None stays None."""
     if dtype is None or isinstance(dtype, torch.dtype):
         return dtype
     if isinstance(dtype, str) and dtype.lower() in DTYPES:
@@ -172,7 +174,7 @@ class ZeroShotClassifier:
         directory = resolve_checkpoint(
             name_or_path, revision=revision, cache_dir=cache_dir, local_files_only=local_files_only
         )
-        model = GLiClassModel.from_pretrained(directory, device=_parse_device(device), dtype=_parse_dtype(dtype))
+        model = GLiClassModel.from_pretrained(directory, device=parse_device(device), dtype=parse_dtype(dtype))
         # config= keeps transformers from reading our config.json (it is not a tokenizer's model type)
         tokenizer = AutoTokenizer.from_pretrained(
             str(directory), config=model.config.encoder_config, trust_remote_code=False
@@ -236,7 +238,7 @@ class ZeroShotClassifier:
         self, device: str | torch.device | None = None, dtype: str | torch.dtype | None = None
     ) -> ZeroShotClassifier:
         """Move the model (in place, like ``nn.Module.to``); cached label embeddings are dropped."""
-        self.model.to(device=_parse_device(device) if device is not None else None, dtype=_parse_dtype(dtype))
+        self.model.to(device=parse_device(device) if device is not None else None, dtype=parse_dtype(dtype))
         self._engine.clear_label_cache()
         return self
 
@@ -254,6 +256,7 @@ class ZeroShotClassifier:
         forward = OnnxForward.from_model(self.model, directory, quantize=quantize, num_threads=num_threads)
         clone = copy.copy(self)
         clone._engine = self._engine.with_forward(forward)
+        clone._lock = self._lock  # the torch model and tokenisation caches stay shared: so does the lock
         return clone
 
     @property
@@ -271,9 +274,14 @@ class ZeroShotClassifier:
         with self._lock:
             return self._engine.embed_texts(normalize_texts(list(texts)), batch_size=batch_size)
 
-    @cached_property
+    @property
     def embedder_id(self) -> str:
-        """Identifies this model's embedding space (stores re-embed when it changes)."""
+        """Identifies this model's embedding space (stores re-embed when it changes): a digest of some weights,
+        plus a counter that training and ``to()`` bump through ``engine.clear_label_cache()``."""
+        return f"{self._weights_digest}:{self._engine.weights_version}"
+
+    @cached_property
+    def _weights_digest(self) -> str:
         digest = hashlib.sha1(self.model.config.architecture_type.encode())
         for _, parameter in list(self.model.named_parameters())[:3] + list(self.model.named_parameters())[-3:]:
             digest.update(parameter.detach().float().cpu().numpy().tobytes()[:4096])

