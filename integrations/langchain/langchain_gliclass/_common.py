@@ -66,11 +66,20 @@ class GLiClassCompressorBase(BaseDocumentCompressor):
 
     @model_serializer(mode="wrap")
     def _serialize_settings(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        """Settings only: a path becomes a str, and a loaded classifier is left out (it is not a setting)."""
+        """Settings only: a path becomes a str; a loaded classifier is written as where it was loaded from (None for
+        the embedded default), and one built in code cannot be serialised (a rebuilt component would silently run
+        another model)."""
         if isinstance(self.model, ZeroShotClassifier):
-            # the handler would try to serialise the torch model: dump a copy without it
+            source = self.model.name_or_path
+            if source is None and not self.model.is_embedded_default:
+                msg = (
+                    "this component holds a ZeroShotClassifier built in code, which has no name or path to write; "
+                    "save it with save_pretrained() and pass that path as model"
+                )
+                raise ValueError(msg)
+            # the handler would try to serialise the torch model: dump a copy with its source instead
             data: dict[str, Any] = handler(self.model_copy(update={"model": None}))
-            data.pop("model", None)
+            data["model"] = source
             return data
         data = handler(self)
         if isinstance(data.get("model"), Path):

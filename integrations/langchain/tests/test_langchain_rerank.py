@@ -10,8 +10,9 @@ import pytest
 from langchain_core.documents import Document
 from langchain_gliclass import GLiClassRerank
 from pydantic import ValidationError
+from pydantic_core import PydanticSerializationError
 
-from gliclass_rag import CheckpointError, InvalidInputError, ZeroShotClassifier
+from gliclass_rag import CheckpointError, InvalidInputError, ZeroShotClassifier, resolve_classifier
 
 QUERY = "space rocket launch"
 
@@ -202,11 +203,19 @@ def test_bad_call_inputs_raise_invalid_input(tiny_classifier, documents, query, 
         asyncio.run(reranker.acompress_documents(documents, query))
 
 
-def test_settings_serialise_without_the_loaded_model(tiny_classifier):
-    loaded = GLiClassRerank(model=tiny_classifier, top_n=2, score_threshold=0.25, batch_size=4)
-    data = loaded.model_dump()
-    assert data == {"device": None, "dtype": None, "batch_size": 4, "top_n": 2, "score_threshold": 0.25}
-    assert loaded.model is tiny_classifier  # dumping does not touch the component
+def test_a_loaded_model_serialises_as_its_source(tiny_classifier, tiny_checkpoint):
+    built_in_code = GLiClassRerank(model=tiny_classifier, top_n=2)
+    with pytest.raises(PydanticSerializationError, match="built in code"):
+        built_in_code.model_dump()  # a rebuilt component would silently run another model
+    loaded = ZeroShotClassifier.from_pretrained(tiny_checkpoint)
+    reranker = GLiClassRerank(model=loaded, top_n=2, score_threshold=0.25, batch_size=4)
+    data = reranker.model_dump()
+    assert data == {
+        "model": str(tiny_checkpoint), "device": None, "dtype": None, "batch_size": 4, "top_n": 2,
+        "score_threshold": 0.25,
+    }  # fmt: skip
+    assert reranker.model is loaded  # dumping does not touch the component
+    assert GLiClassRerank(**data).classifier is resolve_classifier(str(tiny_checkpoint))
 
     named = GLiClassRerank(model=Path("some/checkpoint"), device="cpu", top_n=None)
     assert named.model_dump()["model"] == "some/checkpoint"
