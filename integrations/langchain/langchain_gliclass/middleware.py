@@ -55,7 +55,7 @@ class GLiClassGuardMiddleware(AgentMiddleware):
     reducer swaps them in place. Engine errors follow the guard's ``on_error``: by default the check fails closed
     and the fail action runs (a refusal under ``refrain``).
 
-    A reply is checked with the user message it answers as the guard's ``prompt`` (``include_prompt``); a
+    With ``include_prompt=True`` a reply is checked with the user message it answers as the guard's ``prompt``; a
     ``HallucinationGuard`` checks final replies (those without tool calls) against the tool results of the turn
     (the ``ToolMessage`` contents since the latest user message), and cannot check user messages.
 
@@ -79,7 +79,7 @@ class GLiClassGuardMiddleware(AgentMiddleware):
         *,
         apply_to_input: bool = False,
         apply_to_output: bool = True,
-        include_prompt: bool = True,
+        include_prompt: bool = False,
         metadata_key: str | None = GUARD_METADATA_KEY,
         name: str | None = None,
     ) -> None:
@@ -91,6 +91,9 @@ class GLiClassGuardMiddleware(AgentMiddleware):
             apply_to_input: check the latest user message before the model answers it.
             apply_to_output: check the model's replies.
             include_prompt: check a reply with the user message it answers as the guard's prompt (text guards).
+                Off by default: the embedded default model is a bi-encoder that reads the prompt as a prefix of the
+                reply, which dilutes it (a bomb-making reply scored 0.59 alone, 0.17 after "How?"); turn it on
+                for uni-encoder checkpoints trained with prompts.
             metadata_key: the ``response_metadata`` key for the guard's result (None: not written).
             name: the middleware's name (default ``GLiClassGuardMiddleware[<guard kind>]``); agents refuse two
                 middleware of one name, so name a second guard of the same kind.

@@ -75,7 +75,15 @@ def test_agent_passes_a_benign_reply_and_records_the_check() -> None:
     assert reply.response_metadata["gliclass_guard"]["passed"] is True
     assert len(model.seen) == 1
     assert scorer.texts == [BENIGN]
-    # the reply is checked with the user message it answers as the guard's prompt
+    assert scorer.calls[0]["prompt"] is None  # by default the reply is scored alone
+
+
+def test_include_prompt_checks_the_reply_with_the_user_message() -> None:
+    scorer = ScriptedScorer()
+    agent = create_agent(
+        model=chat_model(BENIGN), tools=[], middleware=[safety_middleware(scorer, include_prompt=True)]
+    )
+    agent.invoke(ask("How do I bake bread?"))
     assert all("How do I bake bread?" in p for p in scorer.calls[0]["prompt"])
 
 
@@ -195,15 +203,6 @@ def test_two_guards_in_one_agent_need_their_own_names_and_keys() -> None:
     assert reply.response_metadata["output"]["action"] == "refrain"
     with pytest.raises(AssertionError, match="duplicate middleware"):
         create_agent(model=chat_model(), tools=[], middleware=[user_guard, safety_middleware(scorer)])
-
-
-def test_include_prompt_false_scores_the_reply_alone() -> None:
-    scorer = ScriptedScorer()
-    agent = create_agent(
-        model=chat_model(BENIGN), tools=[], middleware=[safety_middleware(scorer, include_prompt=False)]
-    )
-    agent.invoke(ask("How do I bake bread?"))
-    assert scorer.calls[0]["prompt"] is None
 
 
 @pytest.mark.parametrize(
