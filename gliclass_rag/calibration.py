@@ -60,13 +60,20 @@ class Calibration:
 
 
 def _fit_scalars(
-    logits: np.ndarray, targets: np.ndarray, *, fit_bias: bool, group: np.ndarray | None, iterations: int = 200
+    logits: np.ndarray,
+    targets: np.ndarray,
+    *,
+    fit_bias: bool,
+    group: np.ndarray | None,
+    weights: np.ndarray | None = None,
+    iterations: int = 200,
 ) -> tuple[float, float]:
-    """Temperature (and bias) minimising the binary NLL (group is None) or the softmax NLL within groups."""
+    """Temperature (and bias) minimising the (weighted) binary NLL (group is None) or the softmax NLL in groups."""
     import torch
 
     z = torch.as_tensor(logits, dtype=torch.float64)
     y = torch.as_tensor(targets, dtype=torch.float64)
+    w = None if weights is None else torch.as_tensor(weights, dtype=torch.float64)
     log_t = torch.zeros((), dtype=torch.float64, requires_grad=True)
     bias = torch.zeros((), dtype=torch.float64, requires_grad=fit_bias)
     parameters = [log_t, bias] if fit_bias else [log_t]
@@ -76,7 +83,7 @@ def _fit_scalars(
         optimizer.zero_grad()
         scaled = z / log_t.exp() + bias
         if group is None:
-            value = torch.nn.functional.binary_cross_entropy_with_logits(scaled, y)
+            value = torch.nn.functional.binary_cross_entropy_with_logits(scaled, y, weight=w)
         else:
             index = torch.as_tensor(group)
             size = int(index.max()) + 1
@@ -102,6 +109,7 @@ def fit_calibration(
     multi_label: bool = True,
     per_label_bias: bool = False,
     prior_strength: float = 1.0,
+    balanced: bool = False,
     batch_size: int = 16,
 ) -> Calibration:
     """Fit temperature scaling (+ a global bias, + optional per-label biases) on a small labelled set.
@@ -110,6 +118,10 @@ def fit_calibration(
     NLL of every (text, label) pair; single-label fits the temperature on the softmax NLL (a bias cancels there).
     Per-label biases are fitted on top with an L2 prior of ``prior_strength`` pulling them to 0, so labels with
     few examples stay near the global fit. The classifier's current calibration is ignored while fitting.
+
+    ``balanced=True`` (multi-label) weighs the positive and the negative pairs equally, so that 0.5 means even odds
+    that a label fits whatever the number of candidate labels: with a dozen candidates and one true label, the
+    unweighted fit learns the 1-in-12 base rate and keeps clear matches below 0.5.
     """
     from .inputs import Request
     from .requests import label_sets, normalize_texts
@@ -129,7 +141,11 @@ def fit_calibration(
         return Calibration(temperature)
     if targets.min() == targets.max():
         raise InvalidInputError("the calibration set needs both positive and negative (text, label) pairs")
-    temperature, bias = _fit_scalars(flat, targets, fit_bias=True, group=None)
+    weights = None
+    if balanced:
+        positives = targets.sum()
+        weights = np.where(targets > 0, 0.5 / positives, 0.5 / (len(targets) - positives)) * len(targets)
+    temperature, bias = _fit_scalars(flat, targets, fit_bias=True, group=None, weights=weights)
     if not per_label_bias:
         return Calibration(temperature, bias)
     base = flat / temperature + bias
@@ -139,8 +155,9 @@ def fit_calibration(
         value = 0.0
         for _ in range(25):  # Newton steps on the per-label bias with an L2 prior
             p = 1.0 / (1.0 + np.exp(-(base[mask] + value)))
-            gradient = (p - targets[mask]).sum() + prior_strength * value
-            hessian = (p * (1 - p)).sum() + prior_strength
+            w = 1.0 if weights is None else weights[mask]
+            gradient = (w * (p - targets[mask])).sum() + prior_strength * value
+            hessian = (w * p * (1 - p)).sum() + prior_strength
             value -= gradient / hessian
         offsets[label] = float(value)
     return Calibration(temperature, bias, offsets)

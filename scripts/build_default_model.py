@@ -159,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         [r.text[:2000] for r in rows],
         [list(r.all_labels) for r in rows],
         [list(r.true_labels) for r in rows],
+        balanced=True,  # 0.5 = even odds that a label fits, whatever the number of candidates
     )
     classifier.with_calibration(calibration)
     trained["calibration"] = calibration.to_dict()

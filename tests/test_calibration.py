@@ -42,6 +42,21 @@ def test_single_label_fit_changes_only_the_temperature() -> None:
     assert [max(r, key=r.get) for r in classifier.scores(TEXTS, LABELS, multi_label=False)] == ranking
 
 
+def test_balanced_fit_weighs_positives_and_negatives_equally() -> None:
+    # One positive in four pairs: the unweighted fit learns that base rate, the balanced one even odds, so its
+    # bias is higher and the mean score of the true labels rises.
+    classifier = build_classifier("bi-encoder")
+    plain = fit_calibration(classifier, TEXTS, LABELS, GOLD)
+    balanced = fit_calibration(classifier, TEXTS, LABELS, GOLD, balanced=True)
+    assert balanced.bias > plain.bias
+
+    def mean_true_score(calibration: Calibration) -> float:
+        rows = classifier.with_calibration(calibration).scores(TEXTS, LABELS)
+        return float(np.mean([row[gold[0]] for row, gold in zip(rows, GOLD, strict=True)]))
+
+    assert mean_true_score(balanced) > mean_true_score(plain)
+
+
 def test_per_label_biases_are_fitted_for_every_label() -> None:
     classifier = build_classifier("bi-encoder")
     fitted = fit_calibration(classifier, TEXTS, LABELS, GOLD, per_label_bias=True)
