@@ -257,6 +257,27 @@ def test_compare_scores_model_and_baseline_on_the_same_rows() -> None:
     assert comparisons[0].baseline.model == "b"
 
 
+def test_compare_feeds_the_baseline_its_own_way_when_the_model_reads_a_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The CLI gives the model its examples through an ExampleStore; the baseline must still get them as examples=.
+    from gliclass_rag.evaluation import harness
+
+    pool = _set([("kitten purr", "cats"), ("puppy bark", "dogs")], ["cats", "dogs"], split="train")
+    test = _set([("a kitten", "cats"), ("a puppy", "dogs")], ["cats", "dogs"])
+    monkeypatch.setattr(harness, "load_set", lambda name, split, data_dir=None: test)
+    monkeypatch.setattr(harness, "load_labelled", lambda name, split, data_dir=None: pool)
+    received: dict[str, Any] = {}
+
+    def via_store(classifier: Any, texts: Any, labels: Any, examples: Any, **kwargs: Any) -> Any:
+        received["store"] = examples
+        return [dict.fromkeys(labels, 0.5) for _ in texts]
+
+    baseline = KeywordClassifier()
+    [comparison] = compare(KeywordClassifier(), baseline, ["toy"], k_shot=1, pass_examples=via_store)
+    assert received["store"] == baseline.calls[0]["examples"]
+    assert comparison.baseline is not None
+    assert comparison.baseline.accuracy == pytest.approx(1.0)  # the examples reached it
+
+
 def test_compare_rejects_bad_options() -> None:
     data = _set([("x", "a")], ["a"])
     with pytest.raises(ValueError, match="k_shot"):

@@ -425,6 +425,7 @@ def compare(
     seed: int = 0,
     batch_size: int = 32,
     pass_examples: PassExamples | None = None,
+    baseline_pass_examples: PassExamples | None = None,
     n_distractors: int = 0,
     data_dir: str | os.PathLike[str] | None = None,
     progress: Callable[[str], Any] | None = None,
@@ -438,6 +439,10 @@ def compare(
         k_shot: examples per label drawn (seeded) from the set's ``train`` split and given to both classifiers
             through ``pass_examples`` (labelled sets, named by string; pair sets are always zero-shot). Give the
             baseline a :class:`~gliclass_rag.evaluation.baseline.NearestCentroidBaseline` to make use of them.
+        pass_examples: how the model gets the examples (default :func:`examples_keyword`).
+        baseline_pass_examples: how the baseline gets them (default :func:`examples_keyword`, the baselines'
+            convention); separate, so that a model fed through an example store still has its baseline see the
+            same examples.
         n_distractors: extra irrelevant passages per query for reranking.
         progress: called with a short line before each evaluation (the CLI prints it; the library never does).
 
@@ -475,6 +480,7 @@ def compare(
         if baseline is not None:
             if progress is not None:
                 progress(f"{data.name}/{data.split}: {shown} of {len(data)} rows, {baseline_name}")
+            options["pass_examples"] = baseline_pass_examples
             baseline_results = list(evaluate_set(baseline, data, model_name=baseline_name, **options))
         comparisons.extend(
             Comparison(model=result, baseline=other)
