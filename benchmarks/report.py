@@ -110,6 +110,9 @@ def _targets(results: dict[str, Any], summary: dict[str, Any]) -> list[str]:
         rr = results["rerank"]
         add(f"rerank {rr['passages']} passages x ~{rr['mean_tokens']:.0f} tokens, p50 <= 1 s: p50 {rr['p50_s']:.2f} s, "
             f"p95 {rr['p95_s']:.2f} s", rr["p50_s"] <= 1.0 and rr["passages"] >= 100)  # fmt: skip
+        for name, backend in rr.get("backends", {}).items():
+            add(f"rerank on {name}, p50 <= 1 s: p50 {backend['p50_s']:.2f} s, top-1 agreement with torch "
+                f"{backend['top1_agreement']:.0%}", backend["p50_s"] <= 1.0 and rr["passages"] >= 100)  # fmt: skip
     return lines
 
 
@@ -208,6 +211,12 @@ def _markdown(results: dict[str, Any], summary: dict[str, Any]) -> str:
             f"- Rerank ({rr['model']}): 1 query x {rr['passages']} passages of ~{rr['mean_tokens']:.0f} tokens, "
             f"{rr['repeats']} repeats with a new query each: p50 {rr['p50_s']:.3f} s, p95 {rr['p95_s']:.3f} s.",
         ]
+        for name, backend in rr.get("backends", {}).items():
+            out.append(
+                f"- The same on its {name} export (`to_onnx`): p50 {backend['p50_s']:.3f} s, "
+                f"p95 {backend['p95_s']:.3f} s; top-1 passage the same as torch's for {backend['top1_agreement']:.0%} "
+                "of the queries."
+            )
     if "bi_encoder" in results:
         bi = results["bi_encoder"]
         rates = ", ".join(f"{k} label(s): {v:.1f} texts/s" for k, v in bi["texts_per_second"].items())

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import os
 import platform
 import shlex
@@ -203,8 +204,12 @@ def _minilm_words(tokenizer: Any) -> list[str]:
     return sorted(w for w in tokenizer.get_vocab() if w.isalpha() and w.isascii() and len(w) >= 3)
 
 
-def run_rerank(grid: Grid, device: torch.device, log: Any) -> dict[str, Any]:
-    """1 query x N passages of ~200 tokens on the embedded model: p50/p95 latency (a new query each repeat)."""
+def run_rerank(grid: Grid, device: torch.device, log: Any, work_dir: Path | None = None) -> dict[str, Any]:
+    """1 query x N passages of ~200 tokens on the embedded model: p50/p95 latency (a new query each repeat).
+
+    On the CPU, with onnxruntime installed and a ``work_dir``, the same reranking runs on the model's ONNX exports
+    too (fp32 and int8), with the agreement of their rankings with torch's.
+    """
     import random
 
     classifier, what = _minilm_classifier(device)
@@ -213,14 +218,31 @@ def run_rerank(grid: Grid, device: torch.device, log: Any) -> dict[str, Any]:
     passages = [" ".join(rng.choice(words) for _ in range(200)) for _ in range(grid.rerank_passages)]
     tokens = [len(ids) for ids in classifier.tokenizer(passages, add_special_tokens=False)["input_ids"]]
     queries = [" ".join(rng.choice(words) for _ in range(8)) for _ in range(grid.rerank_repeats + 1)]
-    classifier.rerank(queries[-1], passages)  # warm-up
-    latencies = sorted(timed(lambda q=q: classifier.rerank(q, passages), device) for q in queries[:-1])  # type: ignore[misc]
+
+    def latency(ranker: Any) -> tuple[list[float], list[list[int]]]:
+        ranker.rerank(queries[-1], passages)  # warm-up
+        orders = [[hit.index for hit in ranker.rerank(q, passages)] for q in queries[:-1]]
+        return sorted(timed(lambda q=q: ranker.rerank(q, passages), device) for q in queries[:-1]), orders  # type: ignore[misc]
+
+    latencies, torch_orders = latency(classifier)
     p50 = float(np.percentile(latencies, 50))
     p95 = float(np.percentile(latencies, 95))
     log(f"rerank 1 x {len(passages)} passages (~{statistics.mean(tokens):.0f} tokens): p50 {p50:.3f}s p95 {p95:.3f}s")
+    backends: dict[str, Any] = {}
+    if device.type == "cpu" and work_dir is not None and importlib.util.find_spec("onnxruntime") is not None:
+        for quantize in (False, True):
+            name = "onnx-int8" if quantize else "onnx"
+            ranker = classifier.to_onnx(work_dir / "embedded-onnx", quantize=quantize)
+            times, orders = latency(ranker)
+            top1 = float(np.mean([a[0] == b[0] for a, b in zip(orders, torch_orders, strict=True)]))
+            backends[name] = {
+                "p50_s": float(np.percentile(times, 50)), "p95_s": float(np.percentile(times, 95)),
+                "top1_agreement": top1, "latencies_s": times,
+            }  # fmt: skip
+            log(f"rerank on {name}: p50 {backends[name]['p50_s']:.3f}s, top-1 agreement with torch {top1:.0%}")
     return {
         "model": what, "passages": len(passages), "mean_tokens": statistics.mean(tokens), "repeats": len(latencies),
-        "p50_s": p50, "p95_s": p95, "latencies_s": latencies,
+        "p50_s": p50, "p95_s": p95, "latencies_s": latencies, "backends": backends,
     }  # fmt: skip
 
 
@@ -303,7 +325,7 @@ def run_benchmark(args: argparse.Namespace, log: Any = print) -> dict[str, Any]:
     ]
     extras: dict[str, Any] = {}
     if not args.skip_embedded:
-        extras["rerank"] = run_rerank(grid, device, log)
+        extras["rerank"] = run_rerank(grid, device, log, work)
         extras["bi_encoder"] = run_bi_encoder(grid, device, log)
     return {
         "command": args.command, "grid": args.grid, "grid_spec": asdict(grid), "shape": asdict(shape),
