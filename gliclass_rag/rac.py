@@ -131,27 +131,46 @@ class ExampleStore:
             assert active is not None
             query_embeddings = active.embed(list(queries))
         similarity = _normalized(query_embeddings) @ matrix.T  # (Q, N)
+        wanted_rows: list[list[str] | None] = (
+            [None] * len(queries) if labels is None else [list(dict.fromkeys(row)) for row in labels]
+        )
+        members = {
+            label: np.asarray(self._by_label[label], dtype=np.int64)
+            for label in dict.fromkeys(x for row in wanted_rows if row for x in row)
+            if label in self._by_label
+        }  # label -> (n_label,) positions, built once per call
         out = []
-        for row, scores in enumerate(similarity):
-            wanted = None if labels is None else list(dict.fromkeys(labels[row]))
+        for scores, wanted in zip(similarity, wanted_rows, strict=True):
             if per_label and wanted is not None:
                 chosen: dict[int, None] = {}
                 for label in wanted:
-                    chosen.update(dict.fromkeys(self._top(scores, self._by_label.get(label, []), k)))
+                    if label in members:
+                        chosen.update(dict.fromkeys(self._top(scores, members[label], k)))
                 picked = sorted(chosen, key=lambda i: (-scores[i], i))
+            elif wanted is None or (len(members) == len(self._by_label) and set(wanted) >= members.keys()):
+                picked = self._top(scores, None, k)  # no filter, or one that every stored example passes
             else:
-                pool = range(len(self)) if wanted is None else {i for x in wanted for i in self._by_label.get(x, [])}
-                picked = self._top(scores, sorted(pool), k)
+                mask = np.zeros(len(self), dtype=bool)  # (N,) examples carrying one of the wanted labels
+                for label in wanted:
+                    if label in members:
+                        mask[members[label]] = True
+                picked = self._top(scores, np.flatnonzero(mask), k)
             out.append([RetrievedHit(i, float(scores[i]), self._texts[i], self._labels[i]) for i in picked])
         return out
 
     @staticmethod
-    def _top(scores: np.ndarray, pool: Sequence[int], k: int) -> list[int]:
-        if not pool:
+    def _top(scores: np.ndarray, pool: np.ndarray | None, k: int) -> list[int]:
+        """The k best of ``pool`` (ascending positions; None: all), by score then position (stable for ties)."""
+        candidates = np.arange(len(scores)) if pool is None else pool
+        if not len(candidates):
             return []
-        candidates = np.asarray(pool, dtype=np.int64)
-        # Stable order: by score, then by position, so equal scores always come back in insertion order.
-        order = np.lexsort((candidates, -scores[candidates]))
+        values = scores[candidates]
+        if len(values) > k:
+            # Keep everything at or above the k-th best score (all its ties), then order that short list exactly.
+            kth = np.partition(values, len(values) - k)[len(values) - k]
+            keep = values >= kth
+            candidates, values = candidates[keep], values[keep]
+        order = np.lexsort((candidates, -values))
         return [int(i) for i in candidates[order[:k]]]
 
     # --- persistence --------------------------------------------------------------------------------------

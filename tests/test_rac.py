@@ -55,6 +55,42 @@ def test_per_label_search_takes_k_for_each_label() -> None:
     assert [h.text for h in hits] == ["a one", "c one"]
 
 
+class TableEmbedder:
+    """Each text is an index into a fixed table of vectors."""
+
+    embedder_id = "table"
+
+    def __init__(self, table: np.ndarray) -> None:
+        self.table = table
+
+    def embed(self, texts: list[str], *, batch_size: int = 32) -> np.ndarray:
+        return self.table[[int(t) for t in texts]]
+
+
+@pytest.mark.parametrize("k", [1, 3, 8, 500])
+def test_search_equals_a_full_sort_with_many_ties(k: int) -> None:
+    # Vectors from a 3-value grid make many exactly equal scores: the fast top-k must return what a full stable
+    # sort (score descending, then position) does, with and without label filters.
+    rng = np.random.default_rng(0)
+    table = rng.integers(-1, 2, size=(400, 4)).astype(np.float32) + np.float32(0.0)
+    table[np.all(table == 0, axis=1)] = 1.0
+    names = ["p", "q", "r", "s"]
+    rows = [[names[i % 4]] if i % 5 else [names[i % 4], names[(i + 1) % 4]] for i in range(300)]
+    store = ExampleStore(TableEmbedder(table))
+    store.add([str(i) for i in range(300)], rows)
+    queries = [str(i) for i in range(300, 310)]
+    filters = [None, [["q"]] * 10, [["p", "s"]] * 10]
+    query_vectors = table[300:310] / np.linalg.norm(table[300:310], axis=1, keepdims=True)
+    similarity = query_vectors @ store.embeddings().T  # the same product the store computes: same float ties
+    for labels in filters:
+        hits = store.search(queries, k, labels=labels)
+        for row in range(len(queries)):
+            scores = similarity[row]
+            allowed = [i for i in range(300) if labels is None or set(rows[i]) & set(labels[row])]
+            expected = sorted(allowed, key=lambda i: (-scores[i], i))[:k]
+            assert [h.index for h in hits[row]] == expected
+
+
 def test_save_and_load_round_trip_and_replace(tmp_path: Path) -> None:
     store = _store()
     store.embeddings()
