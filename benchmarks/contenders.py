@@ -9,6 +9,7 @@ by ``prepare`` outside the timed region.
 from __future__ import annotations
 
 import copy
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,16 +37,17 @@ def _matrix(rows: list[dict[str, float]], labels: list[str]) -> np.ndarray:
 
 
 @dataclass
-class Contender:
+class Contender(ABC):
     name: str
     kind: str = "pipeline"  # "pipeline" (scores checked) or "forward" (timing only)
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
 
-    def prepare(self, texts: list[str], labels: list[str], batch_size: int) -> None:
+    def prepare(self, texts: list[str], labels: list[str], batch_size: int) -> None:  # noqa: B027 (optional hook)
         """Work done outside the timed region (nothing for a pipeline: tokenising is part of its job)."""
 
+    @abstractmethod
     def run(self, texts: list[str], labels: list[str], batch_size: int) -> np.ndarray | None:
-        raise NotImplementedError
+        """One timed call: the (texts, labels) probabilities, or None for a timing-only contender."""
 
     def pairs_per_call(self, texts: list[str], labels: list[str]) -> int | None:
         """For contenders that time a sample of their work: how many of the work items one call covers."""

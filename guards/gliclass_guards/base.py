@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, Literal, Protocol, TypeAlias, TypeVar, cast, runtime_checkable
 
@@ -279,12 +280,13 @@ def check_stream_sizes(chunk_size: int, context_size: int) -> None:
         raise InvalidInputError(f"context_size must be an int >= 0 (characters), but got {shown(context_size)}")
 
 
-class TextGuard(Guard):
+class TextGuard(Guard, ABC):
     """A guard over single texts (with an optional user prompt they answer): check, batch, async and streaming
     forms on top of one method, ``_evaluate(texts, prompts) -> raw results`` (one model call for all texts)."""
 
+    @abstractmethod
     def _evaluate(self, texts: list[str], prompts: list[str | None]) -> list[GuardResult]:
-        raise NotImplementedError
+        """One model call for all ``texts``: a raw result per text, before the fail action."""
 
     def check(self, text: str, *, prompt: str | None = None) -> GuardResult:
         """Check one text; ``prompt`` is the user message it answers, when checking a response."""
